@@ -1,0 +1,208 @@
+//! Configuration baked into the bundles (`config/default.json`). Lambda@Edge has no
+//! environment variables, so this struct is the only knob. Every field has a default,
+//! so `{}` is a valid config.
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Output formats the encoder can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Jpeg,
+    Png,
+    Webp,
+    Avif,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpeg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+            Format::Avif => "avif",
+        }
+    }
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+            Format::Avif => "avif",
+        }
+    }
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::Webp => "image/webp",
+            Format::Avif => "image/avif",
+        }
+    }
+}
+
+/// What to do with a width/height that is not allowed by the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SizeMode {
+    /// Round up to the nearest allowed size (down to the maximum when above it).
+    Snap,
+    /// Answer 400 `invalid_parameter`.
+    Reject,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Policy {
+    /// Prefix of every derived key in the bucket. Must end with `/`.
+    pub derived_prefix: String,
+    /// Allowed output widths (after `dpr`); empty = any width up to `max_width`.
+    pub widths: Vec<u32>,
+    /// Allowed output heights (after `dpr`); empty = any height up to `max_height`.
+    pub heights: Vec<u32>,
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Upper bound for width × height of the output.
+    pub max_output_pixels: u64,
+    pub size_mode: SizeMode,
+    pub quality: Quality,
+    /// Formats the service may produce (explicitly or by negotiation).
+    pub formats: Vec<Format>,
+    /// When true a request without `fm` negotiates like `fm=auto`; otherwise it keeps
+    /// the source format.
+    pub auto_format_by_default: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            derived_prefix: "_derived/".into(),
+            widths: Vec::new(),
+            heights: Vec::new(),
+            max_width: 4096,
+            max_height: 4096,
+            max_output_pixels: 16_777_216,
+            size_mode: SizeMode::Reject,
+            quality: Quality::default(),
+            formats: Format::ALL.to_vec(),
+            auto_format_by_default: false,
+        }
+    }
+}
+
+/// Default quality per output format, used when the request has no `q`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Quality {
+    pub jpeg: u8,
+    pub webp: u8,
+    pub avif: u8,
+}
+
+impl Default for Quality {
+    fn default() -> Self {
+        // sharp's defaults for JPEG/WebP (80) and AVIF (50).
+        Quality { jpeg: 80, webp: 80, avif: 50 }
+    }
+}
+
+impl Quality {
+    /// Default for a format; PNG is lossless and has no quality (None).
+    pub fn for_format(&self, format: Format) -> Option<u8> {
+        match format {
+            Format::Jpeg => Some(self.jpeg),
+            Format::Webp => Some(self.webp),
+            Format::Avif => Some(self.avif),
+            Format::Png => None,
+        }
+    }
+}
+
+/// Resource limits, checked from the header before any pixel buffer is allocated.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limits {
+    pub max_input_bytes: u64,
+    /// Declared width × height of the input.
+    pub max_input_pixels: u64,
+    /// Largest single decode allocation in bytes.
+    pub max_decode_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_input_bytes: 40 * 1024 * 1024,
+            // 100 MP: a 12 000 × 8 333 photo. A JPEG that large decodes shrunk on load.
+            max_input_pixels: 100_000_000,
+            max_decode_bytes: 512 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    pub policy: Policy,
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Parse and validate the baked JSON config.
+    pub fn from_json(json: &str) -> Result<Config> {
+        let config: Config = serde_json::from_str(json)
+            .map_err(|e| Error::internal(format!("invalid config: {e}")))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let p = &self.policy;
+        let bad = |m: String| Err(Error::internal(format!("invalid config: {m}")));
+        if !p.derived_prefix.ends_with('/')
+            || p.derived_prefix.starts_with('/')
+            || p.derived_prefix.len() < 2
+        {
+            return bad("policy.derivedPrefix must be like \"_derived/\"".into());
+        }
+        if p.max_width == 0 || p.max_height == 0 || p.max_output_pixels == 0 {
+            return bad("policy.maxWidth, maxHeight and maxOutputPixels must be > 0".into());
+        }
+        if p.widths.iter().any(|&w| w == 0 || w > p.max_width) {
+            return bad("policy.widths must be within 1..=maxWidth".into());
+        }
+        if p.heights.iter().any(|&h| h == 0 || h > p.max_height) {
+            return bad("policy.heights must be within 1..=maxHeight".into());
+        }
+        if p.formats.is_empty() {
+            return bad("policy.formats must not be empty".into());
+        }
+        let q = &p.quality;
+        if [q.jpeg, q.webp, q.avif].iter().any(|&v| !(1..=100).contains(&v)) {
+            return bad("policy.quality values must be 1-100".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_json_is_the_default() {
+        assert_eq!(Config::from_json("{}").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_rejected() {
+        assert!(Config::from_json(r#"{"policy":{"maxWidht":10}}"#).is_err());
+        assert!(Config::from_json(r#"{"policy":{"derivedPrefix":"x"}}"#).is_err());
+        assert!(Config::from_json(r#"{"policy":{"formats":[]}}"#).is_err());
+        assert!(Config::from_json(r#"{"policy":{"quality":{"jpeg":0}}}"#).is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! edge-core: the request rules and the image pipeline of the CloudFront edge resizer.
+//!
+//! Read top-down: `request → plan → decode → orient → colour → resize → encode`.
+//! The request half (`request`, `accept`, `plan`, `key`) is always built; the image
+//! half sits behind the `codecs` feature so the viewer-request wasm stays small.
+
+pub mod accept;
+pub mod config;
+pub mod error;
+pub mod key;
+pub mod plan;
+pub mod request;
+
+#[cfg(feature = "codecs")]
+pub mod pipeline;
+
+pub use config::{Config, Format, Limits, Policy};
+pub use error::{Error, Result};
+pub use plan::{Fit, Gravity, OutputFormat, Rgba, Variant};

@@ -1,0 +1,1 @@
+//! The ordered image pipeline.
