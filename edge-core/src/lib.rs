@@ -11,8 +11,23 @@ pub mod key;
 pub mod plan;
 pub mod request;
 
+// Image half, in pipeline order.
+#[cfg(feature = "codecs")]
+pub mod sniff;
+#[cfg(feature = "codecs")]
+pub mod decode;
+#[cfg(feature = "codecs")]
+pub mod orient;
+#[cfg(feature = "codecs")]
+pub mod colour;
+#[cfg(feature = "codecs")]
+pub mod resize;
+#[cfg(feature = "codecs")]
+pub mod encode;
 #[cfg(feature = "codecs")]
 pub mod pipeline;
+#[cfg(feature = "codecs")]
+pub mod raster;
 
 pub use config::{Config, Format, Limits, Policy};
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! colour step (in progress).

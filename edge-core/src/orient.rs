@@ -1,0 +1,1 @@
+//! orient step (in progress).

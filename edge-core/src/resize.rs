@@ -1,0 +1,1 @@
+//! resize step (in progress).

@@ -1,0 +1,1 @@
+//! sniff step (in progress).
