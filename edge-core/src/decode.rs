@@ -1,1 +1,0 @@
-//! decode step (in progress).
