@@ -1,0 +1,182 @@
+// Origin-response logic: when S3 answers 404/403 for a derived key, fetch the original,
+// transform it with the wasm core, write the result back to S3 and return it.
+//
+// Over-limit outputs: a generated origin response may be at most 1 MB including headers
+// and the base64 body. A larger result is answered with a 307 to the same URI once the
+// object is stored (the retry is then served by S3 and never reaches this code). Loop
+// guard: we redirect only to an object we know is in S3, and when S3 reports a miss for
+// an object that already existed before that miss (CloudFront cannot read what we
+// write), we answer 502 instead of redirecting again.
+
+import { errorResponse, headerValue, HttpError, logLine, toHttpError } from '../lambda-common/http.mjs';
+import { getObject, headObject, putObjectOnce, s3Origin } from './s3.mjs';
+import { fitsGenerated, IMMUTABLE, imageResponse, redirectResponse } from './respond.mjs';
+
+const MISS_STATUSES = new Set(['403', '404']);
+
+/**
+ * Handle one origin-response event. `deps`: `shim` (full edge-shim), `s3ClientFor(region)`,
+ * `derivedPrefix`, `maxInputBytes`, `budgetMs` (deadline for all S3 calls).
+ */
+export async function handleOriginResponse(event, deps) {
+  const started = performance.now();
+  const cf = event?.Records?.[0]?.cf;
+  const log = { handler: 'origin-response', requestId: str(cf?.config?.requestId), uri: str(cf?.request?.uri) };
+  const timings = {};
+  let result;
+  try {
+    result = await respond(cf, deps, log, timings);
+  } catch (err) {
+    const error = toHttpError(err);
+    log.code = error.code;
+    log.message = error.message;
+    result = errorResponse(error);
+  }
+  timings.total = ms(started);
+  logLine({ ...log, status: Number(result.status), timings });
+  return result;
+}
+
+async function respond(cf, deps, log, timings) {
+  const { request, response } = cf ?? {};
+  if (!isObject(request) || !isObject(response) || typeof request.uri !== 'string') {
+    throw new HttpError(400, 'invalid_event', 'not a CloudFront origin-response event');
+  }
+  const key = uriToKey(request.uri);
+  if (!MISS_STATUSES.has(String(response.status)) || !key.startsWith(deps.derivedPrefix)) {
+    log.action = 'pass';
+    return response;
+  }
+  log.key = key;
+  const variant = deps.shim.parseDerivedKey(key);
+  // One canonical key per variant: anything else would fill the bucket with duplicates.
+  if (variant.canonical === false || (typeof variant.canonical === 'string' && variant.canonical !== key)) {
+    throw new HttpError(400, 'invalid_key', 'derived key is not in canonical form');
+  }
+  const origin = s3Origin(request.origin);
+  const s3 = deps.s3ClientFor(origin.region);
+  const signal = AbortSignal.timeout(deps.budgetMs);
+  const derivedKey = origin.keyPrefix + key;
+  const timed = stageTimer(timings);
+
+  const existing = await timed('head', () => headObject(s3, origin.bucket, derivedKey, signal));
+  if (existing) {
+    // S3 said "missing" but the object is there: either another request stored it just
+    // now (a race), or CloudFront cannot read what we write (a loop if we redirected).
+    log.action = 'existing';
+    if (fitsGenerated(existing.contentLength)) {
+      const stored = await timed('get', () => getObject(s3, origin.bucket, derivedKey, Infinity, signal));
+      const image = stored && { body: stored.body, contentType: stored.contentType, negotiated: variant.negotiated };
+      const served = image && imageResponse(response, image, timings);
+      if (served) {
+        log.bytesOut = stored.body.length;
+        return served;
+      }
+    }
+    if (!writtenAfterMiss(existing.lastModified, response)) {
+      throw new HttpError(502, 'origin_loop', 'derived object exists but the origin reported it missing; check that CloudFront can read the derived prefix');
+    }
+    log.action += '-redirect';
+    return redirectResponse(response, request.uri, timings);
+  }
+
+  const original = await timed('get', () =>
+    getObject(s3, origin.bucket, origin.keyPrefix + variant.original, deps.maxInputBytes, signal),
+  );
+  if (!original) throw new HttpError(404, 'not_found', 'original image not found');
+  log.bytesIn = original.body.length;
+
+  const output = timed('transform', () => deps.shim.transformDerived(original.body, key));
+  Object.assign(log, { bytesOut: output.body.length, width: output.width, height: output.height, format: output.format });
+
+  let putError;
+  const putResult = await timed('put', () =>
+    putObjectOnce(
+      s3,
+      {
+        Bucket: origin.bucket,
+        Key: derivedKey,
+        Body: output.body,
+        ContentType: output.contentType,
+        CacheControl: IMMUTABLE,
+        Metadata: sourceMetadata(variant.original, original.etag),
+      },
+      signal,
+    ).catch((err) => {
+      putError = toHttpError(err);
+      return 'failed';
+    }),
+  );
+  log.action = `generated-${putResult}`;
+  if (putError) log.putError = putError.message;
+
+  const image = { body: output.body, contentType: output.contentType, negotiated: variant.negotiated };
+  const generated = imageResponse(response, image, timings);
+  if (generated) return generated;
+  if (putError) {
+    // Too large to return and not stored: a redirect would come straight back here.
+    throw new HttpError(502, 'response_too_large', `result too large to return and not stored: ${putError.message}`);
+  }
+  log.action += '-redirect';
+  return redirectResponse(response, request.uri, timings);
+}
+
+/** `/a/b%20c.jpg` → `a/b c.jpg`. The core validates the decoded key afterwards. */
+function uriToKey(uri) {
+  if (!uri.startsWith('/')) throw new HttpError(400, 'invalid_key', 'URI must start with "/"');
+  try {
+    return decodeURIComponent(uri.slice(1));
+  } catch {
+    throw new HttpError(400, 'invalid_key', 'URI has invalid percent-encoding');
+  }
+}
+
+/**
+ * Was the object written at or after the moment S3 reported it missing? Then the miss
+ * was a race and the object is readable now; otherwise CloudFront cannot read it.
+ * S3 times have one-second resolution, hence `>=`. Without a `date` header, assume the
+ * miss happened a few seconds before this invocation.
+ */
+function writtenAfterMiss(lastModified, response) {
+  const missAt = Date.parse(headerValue(response.headers, 'date') ?? '') || Date.now() - 5000;
+  return lastModified instanceof Date && lastModified.getTime() >= Math.floor(missAt / 1000) * 1000;
+}
+
+// S3 user metadata must be ASCII; escape the rest (and `%` itself) like a URI.
+function sourceMetadata(originalKey, etag) {
+  const ascii = (s) => s.replace(/[^\x20-\x7e]|%/gu, (c) => encodeURIComponent(c));
+  const meta = { 'source-key': ascii(originalKey) };
+  if (typeof etag === 'string') meta['source-etag'] = ascii(etag);
+  return meta;
+}
+
+function stageTimer(timings) {
+  return (stage, fn) => {
+    const start = performance.now();
+    const finish = () => {
+      timings[stage] = ms(start);
+    };
+    let value;
+    try {
+      value = fn();
+    } catch (err) {
+      finish();
+      throw err;
+    }
+    if (value instanceof Promise) return value.finally(finish);
+    finish();
+    return value;
+  };
+}
+
+function ms(start) {
+  return Math.round(performance.now() - start);
+}
+
+function isObject(value) {
+  return typeof value === 'object' && value !== null;
+}
+
+function str(value) {
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,87 @@
+// Starts a real S3-compatible server (`s3s-fs`) on 127.0.0.1 with SigV4 credentials, in a
+// temporary directory, for the handler tests. Always pair with `stop()`.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const ACCESS_KEY = 'AKIATESTRESIZER00001';
+export const SECRET_KEY = 'test-secret-key-for-the-local-s3s-fs-server';
+
+/** `s3s-fs` from PATH, else from ~/.cargo/bin; undefined when not installed. */
+export function findS3sFs() {
+  const onPath = spawnSync('s3s-fs', ['--version'], { stdio: 'ignore' });
+  if (onPath.status === 0) return 's3s-fs';
+  const cargoBin = join(homedir(), '.cargo', 'bin', 's3s-fs');
+  return existsSync(cargoBin) ? cargoBin : undefined;
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Start s3s-fs. Returns `{ endpoint, root, port, stop() }`; `root` is the data directory
+ * (bucket = sub-directory). Throws when the binary is missing or never listens.
+ */
+export async function startS3Server() {
+  const binary = findS3sFs();
+  if (!binary) throw new Error('s3s-fs not installed (cargo install s3s-fs --features binary)');
+  const root = mkdtempSync(join(tmpdir(), 's3s-fs-'));
+  const port = await freePort();
+  const child = spawn(
+    binary,
+    ['--host', '127.0.0.1', '--port', String(port), '--access-key', ACCESS_KEY, '--secret-key', SECRET_KEY, root],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // Never leave the server behind, even when the test process dies on an assertion.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(root, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 15_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`s3s-fs did not start on port ${port}: ${stderr}`);
+    }
+    await sleep(50);
+  }
+  return { endpoint: `http://127.0.0.1:${port}`, root, port, stop };
+}
