@@ -106,7 +106,11 @@ pub struct Quality {
 impl Default for Quality {
     fn default() -> Self {
         // sharp's defaults for JPEG/WebP (80) and AVIF (50).
-        Quality { jpeg: 80, webp: 80, avif: 50 }
+        Quality {
+            jpeg: 80,
+            webp: 80,
+            avif: 50,
+        }
     }
 }
 
@@ -182,7 +186,10 @@ impl Config {
             return bad("policy.formats must not be empty".into());
         }
         let q = &p.quality;
-        if [q.jpeg, q.webp, q.avif].iter().any(|&v| !(1..=100).contains(&v)) {
+        if [q.jpeg, q.webp, q.avif]
+            .iter()
+            .any(|&v| !(1..=100).contains(&v))
+        {
             return bad("policy.quality values must be 1-100".into());
         }
         Ok(())

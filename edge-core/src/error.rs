@@ -21,22 +21,35 @@ pub enum Error {
 
 impl Error {
     pub fn invalid_parameter(param: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::InvalidParameter { param: param.into(), message: message.into() }
+        Error::InvalidParameter {
+            param: param.into(),
+            message: message.into(),
+        }
     }
     pub fn invalid_key(message: impl Into<String>) -> Self {
-        Error::InvalidKey { message: message.into() }
+        Error::InvalidKey {
+            message: message.into(),
+        }
     }
     pub fn limit_exceeded(message: impl Into<String>) -> Self {
-        Error::LimitExceeded { message: message.into() }
+        Error::LimitExceeded {
+            message: message.into(),
+        }
     }
     pub fn unsupported_format(message: impl Into<String>) -> Self {
-        Error::UnsupportedFormat { message: message.into() }
+        Error::UnsupportedFormat {
+            message: message.into(),
+        }
     }
     pub fn corrupt_image(message: impl Into<String>) -> Self {
-        Error::CorruptImage { message: message.into() }
+        Error::CorruptImage {
+            message: message.into(),
+        }
     }
     pub fn internal(message: impl Into<String>) -> Self {
-        Error::Internal { message: message.into() }
+        Error::Internal {
+            message: message.into(),
+        }
     }
 
     /// HTTP status code for this error.
@@ -103,6 +116,9 @@ mod tests {
             assert_eq!(e.status(), status);
             assert_eq!(e.code(), code);
         }
-        assert_eq!(Error::invalid_parameter("w", "must be 1-4096").message(), "w: must be 1-4096");
+        assert_eq!(
+            Error::invalid_parameter("w", "must be 1-4096").message(),
+            "w: must be 1-4096"
+        );
     }
 }

@@ -10,25 +10,27 @@ pub mod error;
 pub mod key;
 pub mod plan;
 pub mod request;
+pub mod viewer;
 
 // Image half, in pipeline order.
 #[cfg(feature = "codecs")]
-pub mod sniff;
+pub mod colour;
 #[cfg(feature = "codecs")]
 pub mod decode;
 #[cfg(feature = "codecs")]
-pub mod orient;
-#[cfg(feature = "codecs")]
-pub mod colour;
-#[cfg(feature = "codecs")]
-pub mod resize;
-#[cfg(feature = "codecs")]
 pub mod encode;
+#[cfg(feature = "codecs")]
+pub mod orient;
 #[cfg(feature = "codecs")]
 pub mod pipeline;
 #[cfg(feature = "codecs")]
 pub mod raster;
+#[cfg(feature = "codecs")]
+pub mod resize;
+#[cfg(feature = "codecs")]
+pub mod sniff;
 
 pub use config::{Config, Format, Limits, Policy};
 pub use error::{Error, Result};
 pub use plan::{Fit, Gravity, OutputFormat, Rgba, Variant};
+pub use viewer::{viewer_request, Rewrite};

@@ -38,7 +38,15 @@ pub struct Raster {
 
 impl Raster {
     pub fn new(width: u32, height: u32, layout: Layout, data: Vec<u8>) -> Self {
-        debug_assert_eq!(data.len(), width as usize * height as usize * layout.channels());
-        Raster { width, height, layout, data }
+        debug_assert_eq!(
+            data.len(),
+            width as usize * height as usize * layout.channels()
+        );
+        Raster {
+            width,
+            height,
+            layout,
+            data,
+        }
     }
 }

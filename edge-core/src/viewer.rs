@@ -1,0 +1,139 @@
+//! The viewer-request decision: which object a viewer URL maps to. The same rules
+//! (`request`, `plan`, `key`) are used by the origin side to parse the key back.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::{key, plan, request};
+
+/// What the viewer-request handler does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rewrite {
+    /// Serve the URI as it is (no transform parameters, or a canonical derived key).
+    PassThrough,
+    /// Replace the URI with the derived one and clear the query string.
+    Derived {
+        /// Percent-encoded URI, starting with `/`.
+        uri: String,
+        /// The S3 key the URI names.
+        key: String,
+        /// The format was chosen from `Accept` (responses carry `vary: accept`).
+        negotiated: bool,
+    },
+}
+
+/// Map a viewer request (`uri` as CloudFront gives it, query without `?`) to its object.
+pub fn viewer_request(
+    uri: &str,
+    querystring: &str,
+    accept: Option<&str>,
+    config: &Config,
+) -> Result<Rewrite> {
+    let policy = &config.policy;
+    let prefix_uri = format!("/{}", policy.derived_prefix);
+    if uri.starts_with(&prefix_uri) {
+        // Direct requests for derived keys would otherwise let anyone make the origin
+        // generate arbitrary variants; only the one canonical spelling is served.
+        if request::has_transform_params(querystring) {
+            return Err(Error::invalid_key(
+                "derived keys cannot be transformed again",
+            ));
+        }
+        key::parse(&key::uri_to_key(uri)?, policy)?;
+        return Ok(Rewrite::PassThrough);
+    }
+    if !request::has_transform_params(querystring) {
+        return Ok(Rewrite::PassThrough);
+    }
+    let params = request::parse_query(querystring)?;
+    let variant = plan::plan(&params, accept, policy)?;
+    let original = key::uri_to_key(uri)?;
+    let derived = key::derive(&original, &variant, policy)?;
+    Ok(Rewrite::Derived {
+        uri: key::key_to_uri(&derived),
+        key: derived,
+        negotiated: variant.negotiated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHROME: &str = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+    const OLD_SAFARI: &str = "image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5";
+
+    fn rewrite(uri: &str, q: &str, accept: Option<&str>) -> Result<Rewrite> {
+        viewer_request(uri, q, accept, &Config::default())
+    }
+
+    fn derived_uri(r: Rewrite) -> String {
+        match r {
+            Rewrite::Derived { uri, .. } => uri,
+            other => panic!("expected a rewrite, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_without_transform_parameters_pass_through() {
+        assert_eq!(
+            rewrite("/a/b.jpg", "", Some(CHROME)).unwrap(),
+            Rewrite::PassThrough
+        );
+        assert_eq!(
+            rewrite("/a/b.jpg", "v=3", Some(CHROME)).unwrap(),
+            Rewrite::PassThrough
+        );
+    }
+
+    #[test]
+    fn auto_format_follows_accept_and_parameter_order_does_not_matter() {
+        let a = derived_uri(rewrite("/a/b.jpg", "w=600&fm=auto", Some(CHROME)).unwrap());
+        let b = derived_uri(rewrite("/a/b.jpg", "fm=auto&w=600", Some(CHROME)).unwrap());
+        assert_eq!(a, b);
+        assert!(
+            a.starts_with("/_derived/a/b.jpg/") && a.ends_with(".avif"),
+            "{a}"
+        );
+        let old = derived_uri(rewrite("/a/b.jpg", "w=600&fm=auto", Some(OLD_SAFARI)).unwrap());
+        assert!(old.ends_with(".legacy"), "{old}");
+    }
+
+    #[test]
+    fn derived_uris_round_trip_and_only_canonical_ones_pass() {
+        let r = rewrite("/a/b%20c.jpg", "w=300&fm=webp", None).unwrap();
+        let Rewrite::Derived {
+            uri,
+            key,
+            negotiated,
+        } = r
+        else {
+            panic!("no rewrite")
+        };
+        assert!(!negotiated);
+        assert_eq!(key::uri_to_key(&uri).unwrap(), key);
+        assert_eq!(rewrite(&uri, "", None).unwrap(), Rewrite::PassThrough);
+        assert!(rewrite(&uri, "w=10", None).is_err());
+        let tampered = uri.replace("w_300", "w_0300");
+        assert_eq!(
+            rewrite(&tampered, "", None).unwrap_err().code(),
+            "invalid_key"
+        );
+    }
+
+    #[test]
+    fn traversal_and_bad_parameters_are_rejected() {
+        for uri in [
+            "/a/../b.jpg",
+            "/a/%2e%2e/b.jpg",
+            "/a%2Fb.jpg",
+            "/a//b.jpg",
+            "/a/%00.jpg",
+        ] {
+            let e = rewrite(uri, "w=100", None).unwrap_err();
+            assert_eq!(e.status(), 400, "{uri}: {e}");
+        }
+        let e = rewrite("/a.jpg", "w=abc", None).unwrap_err();
+        assert_eq!(e.code(), "invalid_parameter");
+        assert!(e.message().starts_with("w:"), "{}", e.message());
+    }
+}
