@@ -132,9 +132,19 @@ export async function putObjectOnce(client, params, abortSignal) {
   }
 }
 
+// 403s that are about our credentials, not about the key: a broken deployment, not a miss.
+const CREDENTIAL_ERRORS = new Set([
+  'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
+  'ExpiredToken',
+  'InvalidToken',
+  'TokenRefreshRequired',
+  'RequestTimeTooSkewed',
+]);
+
 // S3 answers 403 instead of 404 for a missing key when the caller may not list the bucket.
 function isAbsent(err) {
-  if (err?.name === 'NoSuchBucket') return false;
+  if (err?.name === 'NoSuchBucket' || CREDENTIAL_ERRORS.has(err?.name)) return false;
   const status = err?.$metadata?.httpStatusCode;
   return status === 404 || status === 403 || ['NoSuchKey', 'NotFound', 'AccessDenied'].includes(err?.name);
 }
