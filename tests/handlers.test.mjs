@@ -484,7 +484,13 @@ describe('bundles (scripts/package)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'unzipped-'));
     try {
       for (const name of ['viewer-request', 'origin-response']) {
-        execFileSync('unzip', ['-q', join(out, `${name}.zip`), '-d', join(dir, name)]);
+        const zip = join(out, `${name}.zip`);
+        try {
+          execFileSync('unzip', ['-q', zip, '-d', join(dir, name)]);
+        } catch (err) {
+          if (err.code !== 'ENOENT') throw err;
+          execFileSync('python3', ['-m', 'zipfile', '-e', zip, join(dir, name)]);
+        }
       }
       const bundledViewer = (await import(pathToFileURL(join(dir, 'viewer-request/index.mjs')).href)).handler;
       const bundledOrigin = (await import(pathToFileURL(join(dir, 'origin-response/index.mjs')).href)).handler;
