@@ -1,0 +1,49 @@
+// The Node side of scripts/transform: one file through the wasm core, loaded with the
+// same loader and baked config as the origin-response Lambda (lambda-common/wasm.mjs).
+
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+
+import { loadShim } from '../../lambda-common/wasm.mjs';
+
+function fail(status, code, message) {
+  process.stderr.write(`${JSON.stringify({ status, code, message })}\n`);
+  process.exit(1);
+}
+
+const [input, query, output, accept] = process.argv.slice(2);
+if (output === undefined || process.argv.length > 6) {
+  process.stderr.write('usage: scripts/transform INPUT QUERY OUTPUT [ACCEPT]\n');
+  process.exit(2);
+}
+
+let bytes;
+try {
+  bytes = await readFile(input);
+} catch (err) {
+  fail(err.code === 'ENOENT' ? 404 : 500, err.code === 'ENOENT' ? 'not_found' : 'internal', `cannot read ${input}: ${err.message}`);
+}
+
+let result;
+try {
+  const shim = await loadShim(new URL('../../edge-shim/pkg/', import.meta.url));
+  result = shim.transform(bytes, query, accept);
+} catch (err) {
+  if (Number.isInteger(err?.status) && typeof err?.code === 'string') {
+    fail(err.status, err.code, String(err.message));
+  }
+  // A wasm trap (a Rust panic) or a loader failure: a bug, never a clean 4xx.
+  fail(500, 'internal', `${err?.name ?? 'Error'}: ${err?.message ?? err}`);
+}
+
+// Write then rename, so OUTPUT is never left half-written.
+const partial = `${output}.${process.pid}.partial`;
+try {
+  await writeFile(partial, result.body);
+  await rename(partial, output);
+} catch (err) {
+  await rm(partial, { force: true });
+  fail(500, 'internal', `cannot write ${output}: ${err.message}`);
+}
+process.stdout.write(
+  `${JSON.stringify({ width: result.width, height: result.height, format: result.format, bytes: result.body.length })}\n`,
+);
