@@ -1,1 +1,0 @@
-//! resize step (in progress).
