@@ -209,3 +209,19 @@ test('scripts/bench --quick on our wasm core alone produces the report', (t) => 
 function pick(info) {
   return info && [info.format, info.width, info.height];
 }
+
+test('bench/profile.mjs splits our time into pipeline stages', (t) => {
+  if (!ourPackageEntry()) {
+    t.skip('edge-shim/pkg is not built (scripts/build builds it; scripts/test runs that first)');
+    return;
+  }
+  const r = spawnSync(process.execPath, [path.join(repo, 'bench/profile.mjs'), '--tasks', 'T1', '--runs', '3'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  // A JPEG thumbnail is mostly JPEG decoding; the stage must be recognised by name.
+  assert.match(r.stdout, /T1 thumbnail.*ms\/run/);
+  assert.match(r.stdout, /^ {2}decode\s+[\d.]+ ms\s+[\d.]+%$/m);
+  assert.match(r.stdout, /\[decode\] jpeg_decoder::/);
+});

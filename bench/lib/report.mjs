@@ -320,7 +320,8 @@ export function renderMarkdown(report) {
   if (!rss) out.push('Not measured (`--no-rss`).');
   else {
     out.push(
-      `Fresh process per library: \`process.resourceUsage().maxRSS\` (MB = 10^6 bytes) at start, after loading the library, ` +
+      'Fresh process per library: peak resident memory (VmHWM of /proc/self/status; `process.resourceUsage().maxRSS` where ' +
+        'there is no /proc; MB = 10^6 bytes) at start, after loading the library, ' +
         `after one T3 on the largest input (\`${rss.input}\`, ${rss.inputWidth}x${rss.inputHeight} = ` +
         `${((rss.inputWidth * rss.inputHeight) / 1e6).toFixed(1)} MP), then after 4 more.`,
       '',
