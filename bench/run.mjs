@@ -96,7 +96,7 @@ try {
   report.meta.finishedAt = new Date().toISOString();
 
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  fs.writeFileSync(outFile, renderMarkdown(report));
+  fs.writeFileSync(outFile, renderMarkdown(report, previousNotes(outFile)));
   fs.writeFileSync(outFile.replace(/\.md$/, '') + '.json', JSON.stringify(stripForJson(report), null, 1));
   console.log(renderConsole(report));
   log(`wrote ${path.relative(process.cwd(), outFile)}`);
@@ -316,6 +316,15 @@ function peakRss() {
     log(`  ${lib.lib}: ${out.libs[lib.lib].after1MB?.toFixed(0) ?? out.libs[lib.lib].error} MB`);
   }
   return out;
+}
+
+/** The hand-written notes block of an earlier report, kept across runs. */
+function previousNotes(file) {
+  try {
+    return fs.readFileSync(file, 'utf8').match(/<!-- notes:start -->[\s\S]*?<!-- notes:end -->/)?.[0] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** The JSON twin of the report, without temp-file paths. */

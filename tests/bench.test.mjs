@@ -167,6 +167,9 @@ test('targets check: ratio limits, wasm peers cell by cell, cold start, RSS, byt
   assert.match(md, /`photon` T1 b\.jpg: another picture/);
   assert.match(renderConsole(fakeReport()), /photon\s+7\.07x‡/);
 
+  const kept = '<!-- notes:start -->\nT4 is fine.\n<!-- notes:end -->';
+  assert.ok(renderMarkdown(fakeReport(), kept).includes(kept));
+
   const noBaseline = fakeReport();
   noBaseline.libs = noBaseline.libs.filter((l) => l.lib !== 'sharp-c1');
   assert.equal(targetsCheck(noBaseline).available, false);

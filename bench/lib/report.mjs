@@ -173,7 +173,11 @@ function cellText(c) {
   return `**${fmt(c.median)}** / ${fmt(c.min)} ms<br>${fmtBytes(c.bytes)} ${dims}${dimsMark(c)}${q}${c.caveat ? ' †' : ''}`;
 }
 
-export function renderMarkdown(report) {
+/**
+ * `notes`: a hand-written `<!-- notes:start -->…<!-- notes:end -->` block from the
+ * previous report, placed after the header so findings survive a re-run.
+ */
+export function renderMarkdown(report, notes = null) {
   const m = report.meta;
   const s = report.settings;
   const libs = report.libs;
@@ -194,6 +198,12 @@ export function renderMarkdown(report) {
         `${m.loadAfter ? `, ${m.loadAfter[0].toFixed(2)} after` : ''}. See "CPU of other processes" per library.`,
     );
   }
+
+  out.push(
+    '',
+    notes ??
+      '<!-- notes:start -->\n_Findings: write them here; this block is kept when the report is regenerated._\n<!-- notes:end -->',
+  );
 
   out.push('', '## Machine', '');
   out.push(`- \`nproc\`: **${m.nproc}** (${m.cpuModel}), ${m.memGiB.toFixed(1)} GiB RAM, ${m.os}, ${m.arch}`);
