@@ -327,11 +327,12 @@ function previousNotes(file) {
   }
 }
 
-/** The JSON twin of the report, without temp-file paths. */
+/** The JSON twin of the report, without machine-specific paths. */
 function stripForJson(r) {
   return {
     ...r,
-    libs: r.libs.map((l) => ({ ...l, cells: l.cells.map(({ outFile, ...c }) => c) })),
+    inputs: r.inputs.map(({ path: _absolute, ...i }) => i),
+    libs: r.libs.map((l) => ({ ...l, cells: l.cells.map(({ outFile: _tmp, ...c }) => c) })),
     baseline: BASELINE,
   };
 }
