@@ -291,10 +291,11 @@ pub fn stored_rect(r: Rect, stored_width: u32, stored_height: u32, orientation: 
     }
 }
 
-/// Resamples `rect` of `src` to `width`×`height` with Lanczos3 (gray/RGB in fixed
-/// point, see [`lanczos`]; RGBA premultiplied in f32 by the `resize` crate). Returns `src` untouched when nothing changes and a plain copy of
-/// the rectangle when only cropping. Gray+alpha is widened to RGBA first (the
-/// resampler has no two-channel format); CMYK must be colour-converted before.
+/// Resamples `rect` of `src` to `width`×`height` with Lanczos3: gray/RGB in fixed
+/// point (see [`lanczos`]), RGBA premultiplied in f32 by the `resize` crate.
+/// Returns `src` untouched when nothing changes and a plain copy of the rectangle
+/// when only cropping. Gray+alpha is widened to RGBA first (neither resampler has a
+/// two-channel format); CMYK must be colour-converted before.
 pub fn resample(src: Raster, rect: Rect, width: u32, height: u32) -> Result<Raster> {
     if rect.width == 0
         || rect.height == 0
@@ -322,10 +323,8 @@ pub fn resample(src: Raster, rect: Rect, width: u32, height: u32) -> Result<Rast
     };
 
     let channels = src.layout.channels();
+    // Both resamplers read `rect` in place (first pixel, then `stride` per row).
     let stride = src.width as usize;
-    // The resampler reads `rect` in place: start at its first pixel, skip `stride`.
-    let start = (rect.y as usize * stride + rect.x as usize) * channels;
-    let input = &src.data[start..];
     let (sw, sh, dw, dh) = (
         rect.width as usize,
         rect.height as usize,
@@ -342,9 +341,12 @@ pub fn resample(src: Raster, rect: Rect, width: u32, height: u32) -> Result<Rast
         Layout::Gray => lanczos::resample::<1>(&src.data, stride, block, &mut out, dw, dh),
         Layout::Rgb => lanczos::resample::<3>(&src.data, stride, block, &mut out, dw, dh),
         // Premultiplied alpha needs more than 8 bits between the passes: f32 path.
-        Layout::Rgba => resize::new(sw, sh, dw, dh, Pixel::RGBA8P, Lanczos3)
-            .and_then(|mut r| r.resize_stride(input.as_rgba(), stride, out.as_rgba_mut()))
-            .map_err(map_err)?,
+        Layout::Rgba => {
+            let input = &src.data[(rect.y as usize * stride + rect.x as usize) * 4..];
+            resize::new(sw, sh, dw, dh, Pixel::RGBA8P, Lanczos3)
+                .and_then(|mut r| r.resize_stride(input.as_rgba(), stride, out.as_rgba_mut()))
+                .map_err(map_err)?
+        }
         Layout::GrayAlpha | Layout::Cmyk => {
             return Err(Error::internal(format!(
                 "resample: {:?} not supported",
