@@ -368,7 +368,14 @@ fn every_image_has_the_right_size_in_every_format() {
 }
 
 /// File, width, height, fit, enlarge, expected output size.
-type FitCase = (&'static str, Option<u32>, Option<u32>, Fit, bool, (u32, u32));
+type FitCase = (
+    &'static str,
+    Option<u32>,
+    Option<u32>,
+    Fit,
+    bool,
+    (u32, u32),
+);
 
 #[test]
 fn fit_modes_give_sharps_sizes() {
