@@ -3,6 +3,7 @@
 //! buffer is allocated (see `sniff`), and every codec call runs behind
 //! `catch_unwind` so a decoder bug on hostile input becomes a 422, not a crash.
 
+pub mod avif;
 mod image_rs;
 mod jpeg;
 mod png;

@@ -1,0 +1,278 @@
+//! AVIF input over the shared corpus: sizes, layouts, orientation, alpha, ICC, the
+//! pixel-limit bomb, and damaged files (always a clean 4xx, never a panic).
+#![cfg(feature = "codecs")]
+
+use std::time::Instant;
+
+use edge_core::decode::avif::{decode_avif, read_avif_header, AvifImage};
+use edge_core::raster::{Layout, Raster};
+use edge_core::{colour, orient, Limits};
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
+
+fn read(file: &str) -> Vec<u8> {
+    let path = format!("{CORPUS}/{file}");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn decode_file(file: &str) -> AvifImage {
+    decode_avif(&read(file), &Limits::default()).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// Mean of each channel over a rectangle.
+fn mean(r: &Raster, x0: u32, y0: u32, w: u32, h: u32) -> Vec<f64> {
+    let ch = r.layout.channels();
+    let mut sums = vec![0f64; ch];
+    for y in y0..y0 + h {
+        for x in x0..x0 + w {
+            let i = (y as usize * r.width as usize + x as usize) * ch;
+            for (c, s) in sums.iter_mut().enumerate() {
+                *s += r.data[i + c] as f64;
+            }
+        }
+    }
+    sums.iter().map(|s| s / (w * h) as f64).collect()
+}
+
+#[test]
+fn photo_matches_its_jpeg() {
+    let avif = decode_file("formats/hato.profile0.8bpc.yuv420.avif");
+    assert_eq!(
+        (avif.raster.width, avif.raster.height, avif.raster.layout),
+        (3082, 2048, Layout::Rgb)
+    );
+    assert_eq!((avif.orientation, avif.icc.as_ref()), (1, None));
+    // The same photo as a JPEG: a wrong matrix, range or chroma placement shows up as
+    // a large mean difference; compression differences stay small.
+    let jpeg = edge_core::decode::decode(&read("photos/hato.jpg"), &Limits::default(), None)
+        .expect("hato.jpg");
+    assert_eq!(jpeg.raster.layout, Layout::Rgb);
+    assert_eq!(
+        (jpeg.raster.width, jpeg.raster.height),
+        (avif.raster.width, avif.raster.height)
+    );
+    let total: u64 = avif
+        .raster
+        .data
+        .iter()
+        .zip(&jpeg.raster.data)
+        .map(|(&a, &b)| (a as i32 - b as i32).unsigned_abs() as u64)
+        .sum();
+    let mean_diff = total as f64 / avif.raster.data.len() as f64;
+    assert!(
+        mean_diff < 4.0,
+        "mean difference to the JPEG is {mean_diff}"
+    );
+    // And per channel the averages agree closely (catches a swapped R/B).
+    let (a, j) = (
+        mean(&avif.raster, 0, 0, 3082, 2048),
+        mean(&jpeg.raster, 0, 0, 3082, 2048),
+    );
+    for c in 0..3 {
+        assert!((a[c] - j[c]).abs() < 2.0, "channel {c}: {a:?} vs {j:?}");
+    }
+}
+
+#[test]
+fn irot_becomes_an_orientation() {
+    let img = decode_file("formats/kimono.rotate90.avif");
+    assert_eq!((img.raster.width, img.raster.height), (1024, 722));
+    // irot 3 = 270 degrees anti-clockwise = EXIF 6.
+    assert_eq!(img.orientation, 6);
+    let upright = orient::apply(img.raster, img.orientation);
+    assert_eq!((upright.width, upright.height), (722, 1024));
+}
+
+#[test]
+fn alpha_plane_is_decoded() {
+    let img = decode_file("formats/bbb_alpha_inverted.avif");
+    let r = &img.raster;
+    assert_eq!((r.width, r.height, r.layout), (3840, 2160, Layout::Rgba));
+    let alphas: Vec<u8> = r.data.chunks_exact(4).map(|p| p[3]).collect();
+    // "Inverted": an opaque frame with half-transparent lettering in the middle.
+    let opaque = alphas.iter().filter(|&&a| a >= 250).count();
+    let translucent = alphas.iter().filter(|&&a| (64..200).contains(&a)).count();
+    assert!(opaque > alphas.len() / 2, "opaque: {opaque}");
+    assert!(
+        translucent > alphas.len() / 20,
+        "translucent: {translucent}"
+    );
+    assert!(alphas[0] >= 250 && alphas[alphas.len() - 1] >= 250);
+}
+
+#[test]
+fn icc_profile_is_returned_and_applies() {
+    let img = decode_file("formats/red-at-12-oclock-with-color-profile-8bpc.avif");
+    assert_eq!((img.raster.width, img.raster.height), (800, 800));
+    let icc = img.icc.clone().expect("ICC profile");
+    assert_eq!(&icc[36..40], b"acsp", "an ICC profile header");
+    // The profile spins hues: only after applying it is 12 o'clock red.
+    let raw = mean(&img.raster, 360, 40, 80, 80);
+    let srgb = colour::to_srgb(img.raster, Some(&icc)).expect("colour");
+    let top = mean(&srgb, 360, 40, 80, 80);
+    assert!(
+        top[0] > 150.0 && top[1] < 60.0 && top[0] > 2.0 * top[2],
+        "top centre should be red, got {top:?} (before the profile {raw:?})"
+    );
+}
+
+#[test]
+fn single_white_pixel() {
+    let img = decode_file("edge/white_1x1.avif");
+    assert_eq!((img.raster.width, img.raster.height), (1, 1));
+    assert!(
+        img.raster.data.iter().all(|&v| v >= 250),
+        "{:?}",
+        img.raster.data
+    );
+}
+
+#[test]
+fn sequence_gives_its_first_frame() {
+    let bytes = read("formats/star-8bpc.avifs");
+    assert_eq!(read_avif_header(&bytes).unwrap(), (159, 159));
+    match decode_avif(&bytes, &Limits::default()) {
+        Ok(img) => assert_eq!((img.raster.width, img.raster.height), (159, 159)),
+        Err(e) => assert_eq!(e.status(), 415, "{e}"),
+    }
+}
+
+#[test]
+fn pixel_bomb_is_refused_from_the_header() {
+    let bytes = read("formats/17000x17000.avif");
+    assert_eq!(read_avif_header(&bytes).unwrap(), (17000, 17000));
+    let start = Instant::now();
+    let e = decode_avif(&bytes, &Limits::default()).unwrap_err();
+    assert_eq!((e.status(), e.code()), (413, "limit_exceeded"), "{e}");
+    assert!(start.elapsed().as_millis() < 500, "{:?}", start.elapsed());
+    // A memory limit is enforced before decoding too.
+    let tight = Limits {
+        max_decode_bytes: 1_000_000,
+        ..Limits::default()
+    };
+    let e = decode_avif(&read("formats/kimono.rotate90.avif"), &tight).unwrap_err();
+    assert_eq!(e.status(), 413, "{e}");
+}
+
+#[test]
+fn round_trip_through_our_encoder() {
+    // A gradient with a varying alpha, through the pipeline's own AVIF encoder.
+    let (w, h) = (64u32, 48u32);
+    let mut data = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            data.extend_from_slice(&[(x * 4) as u8, (y * 5) as u8, 200, (x * 2 + y) as u8 + 60]);
+        }
+    }
+    let source = Raster::new(w, h, Layout::Rgba, data);
+    let bytes = edge_core::encode::avif::encode(&source, 95).expect("encode");
+    let img = decode_avif(&bytes, &Limits::default()).expect("decode");
+    assert_eq!(
+        (img.raster.width, img.raster.height, img.raster.layout),
+        (w, h, Layout::Rgba)
+    );
+    let worst = source
+        .data
+        .iter()
+        .zip(&img.raster.data)
+        .map(|(&a, &b)| (a as i32 - b as i32).abs())
+        .max()
+        .unwrap();
+    assert!(worst <= 24, "largest channel error {worst}");
+
+    let gray = Raster::new(
+        w,
+        h,
+        Layout::Gray,
+        (0..w * h).map(|i| (i % 251) as u8).collect(),
+    );
+    let bytes = edge_core::encode::avif::encode(&gray, 95).expect("encode gray");
+    let img = decode_avif(&bytes, &Limits::default()).expect("decode gray");
+    assert_eq!(
+        img.raster.data.len(),
+        (w * h) as usize * img.raster.layout.channels()
+    );
+}
+
+const FILES: [&str; 6] = [
+    "formats/hato.profile0.8bpc.yuv420.avif",
+    "formats/kimono.rotate90.avif",
+    "formats/bbb_alpha_inverted.avif",
+    "formats/red-at-12-oclock-with-color-profile-8bpc.avif",
+    "edge/white_1x1.avif",
+    "formats/star-8bpc.avifs",
+];
+
+#[test]
+fn truncated_files_are_corrupt() {
+    for file in FILES {
+        let bytes = read(file);
+        // A quarter in is past the header and inside the first image's data, so
+        // its extent runs past the end.
+        let cut = &bytes[..bytes.len() / 4];
+        let e = decode_avif(cut, &Limits::default()).unwrap_err();
+        assert_eq!(e.status(), 422, "{file}: {e}");
+    }
+}
+
+/// Byte-flip rounds per file: fewer for the multi-megapixel ones (each round is a
+/// full decode).
+fn rounds(file: &str) -> u32 {
+    if file.contains("hato") || file.contains("bbb") {
+        4
+    } else {
+        50
+    }
+}
+
+#[test]
+fn damaged_files_never_panic() {
+    let limits = Limits::default();
+    for file in FILES {
+        let bytes = read(file);
+        // Every prefix length around the header, and a spread of longer ones.
+        let mut lengths: Vec<usize> = (0..bytes.len().min(1200)).step_by(7).collect();
+        lengths.extend((1..20).map(|i| bytes.len() * i / 20));
+        for n in lengths {
+            if let Err(e) = decode_avif(&bytes[..n], &limits) {
+                assert!((400..500).contains(&e.status()), "{file}[..{n}]: {e}");
+            }
+        }
+        // Flipped bytes in the header and in the coded data.
+        let mut seed = 0x9E37_79B9u32;
+        for round in 0..rounds(file) {
+            let mut damaged = bytes.clone();
+            for _ in 0..1 + round % 4 {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let at = if round % 2 == 0 {
+                    seed as usize % damaged.len().min(600)
+                } else {
+                    seed as usize % damaged.len()
+                };
+                damaged[at] ^= (seed >> 24) as u8 | 1;
+            }
+            match decode_avif(&damaged, &limits) {
+                Ok(img) => {
+                    let r = &img.raster;
+                    assert_eq!(
+                        r.data.len(),
+                        r.width as usize * r.height as usize * r.layout.channels()
+                    );
+                }
+                Err(e) => assert!(
+                    (400..500).contains(&e.status()),
+                    "{file} round {round}: {e}"
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn not_avif_at_all() {
+    for junk in [&b""[..], b"hello", b"\0\0\0\x14ftypavif\0\0\0\0avif"] {
+        let e = decode_avif(junk, &Limits::default()).unwrap_err();
+        assert!((400..500).contains(&e.status()), "{e}");
+        assert!(read_avif_header(junk).is_err());
+    }
+}
