@@ -128,6 +128,29 @@ fn single_white_pixel() {
 }
 
 #[test]
+fn wide_gamut_nclx_gets_a_profile() {
+    // white_1x1 with its nclx primaries changed from BT.709 (1) to Display P3 (12).
+    let mut bytes = read("edge/white_1x1.avif");
+    let at = bytes
+        .windows(8)
+        .position(|w| w == b"nclx\0\x01\0\x0d")
+        .expect("nclx box");
+    assert!(decode_avif(&bytes, &Limits::default())
+        .unwrap()
+        .icc
+        .is_none());
+    bytes[at + 5] = 12;
+    let img = decode_avif(&bytes, &Limits::default()).unwrap();
+    let icc = img.icc.expect("a profile for Display P3");
+    let white = colour::to_srgb(img.raster, Some(&icc)).unwrap();
+    assert!(white.data.iter().all(|&v| v >= 250), "{:?}", white.data);
+    // A P3 green is more saturated than sRGB can show: red drops to 0.
+    let green = Raster::new(1, 1, Layout::Rgb, vec![60, 200, 60]);
+    let srgb = colour::to_srgb(green, Some(&icc)).unwrap();
+    assert!(srgb.data[0] < 30 && srgb.data[1] > 200, "{:?}", srgb.data);
+}
+
+#[test]
 fn sequence_gives_its_first_frame() {
     let bytes = read("formats/star-8bpc.avifs");
     assert_eq!(read_avif_header(&bytes).unwrap(), (159, 159));

@@ -15,6 +15,10 @@ mod yuv;
 
 use std::borrow::Cow;
 
+use moxcms::{
+    CicpColorPrimaries, CicpProfile, ColorProfile, MatrixCoefficients, TransferCharacteristics,
+};
+
 use self::av1::Picture;
 use self::bmff::{Av1Config, CleanAperture, FourCc, Item, Meta, Property, Track};
 use self::yuv::{Canvas, ColourCoding, Tables};
@@ -28,7 +32,9 @@ use crate::raster::{Layout, Raster};
 pub struct AvifImage {
     /// `Rgb`/`Rgba`, or `Gray`/`GrayAlpha` for monochrome AV1; 8-bit, straight alpha.
     pub raster: Raster,
-    /// Embedded ICC profile (`colr` `prof`/`rICC`).
+    /// Embedded ICC profile (`colr` `prof`/`rICC`); without one, a profile made
+    /// from `colr` nclx primaries other than sRGB's (Display P3, BT.2020, ...), so
+    /// the colour step converts them to sRGB as a browser would.
     pub icc: Option<Vec<u8>>,
     /// EXIF orientation (1-8) equivalent to the item's `irot`/`imir` properties,
     /// composed in their association order. `orient::apply` makes it upright.
@@ -136,6 +142,8 @@ fn item_size(meta: &Meta<'_>, bytes: &[u8], item: &Item) -> Result<(u32, u32)> {
 #[derive(Default)]
 struct Attributes<'a> {
     nclx: Option<(u16, ColourCoding)>,
+    /// Transfer characteristics of the nclx, for `icc_from_nclx`.
+    transfer: u16,
     icc: Option<&'a [u8]>,
     clap: Option<CleanAperture>,
     /// irot/imir as EXIF orientations, in association order.
@@ -149,10 +157,13 @@ fn attributes<'a>(meta: &Meta<'a>, item: &Item) -> Result<Attributes<'a>> {
         match p {
             Property::Nclx {
                 primaries,
+                transfer,
                 matrix,
                 full_range,
-                ..
             } => {
+                if a.nclx.is_none() {
+                    a.transfer = *transfer;
+                }
                 a.nclx.get_or_insert((
                     *primaries,
                     ColourCoding {
@@ -524,9 +535,14 @@ fn decode_still(meta: &Meta<'_>, bytes: &[u8], limits: &Limits) -> Result<AvifIm
     if let Some(clap) = attrs.clap {
         canvas = crop(canvas, clap);
     }
+    let icc = match (attrs.icc, attrs.nclx) {
+        (Some(icc), _) => Some(icc.to_vec()),
+        (None, Some((primaries, _))) => icc_from_nclx(primaries, attrs.transfer),
+        (None, None) => None,
+    };
     Ok(AvifImage {
         raster: into_raster(canvas),
-        icc: attrs.icc.map(<[u8]>::to_vec),
+        icc,
         orientation: attrs.transforms.iter().fold(1, |o, &t| compose(o, t)),
     })
 }
@@ -599,14 +615,17 @@ fn decode_sequence(bytes: &[u8], limits: &Limits) -> Result<AvifImage> {
         limits,
     )?;
 
-    let nclx = match track.nclx {
+    let (nclx, transfer) = match track.nclx {
         Some(Property::Nclx {
             primaries,
+            transfer,
             matrix,
             full_range,
-            ..
-        }) => Some((primaries, ColourCoding { matrix, full_range })),
-        _ => None,
+        }) => (
+            Some((primaries, ColourCoding { matrix, full_range })),
+            transfer,
+        ),
+        _ => (None, 2),
     };
     let mut tables = TableCache::default();
     let picture = av1::decode(&sample(bytes, track)?, pixels, 0)?;
@@ -631,11 +650,44 @@ fn decode_sequence(bytes: &[u8], limits: &Limits) -> Result<AvifImage> {
         }
         paint(&picture, Paint::Alpha, &mut tables, &mut canvas, 0, 0)?;
     }
+    let icc = match (track.icc, nclx) {
+        (Some(icc), _) => Some(icc.to_vec()),
+        (None, Some((primaries, _))) => icc_from_nclx(primaries, transfer),
+        (None, None) => None,
+    };
     Ok(AvifImage {
         raster: into_raster(canvas),
-        icc: track.icc.map(<[u8]>::to_vec),
+        icc,
         orientation: 1,
     })
+}
+
+/// An ICC profile describing nclx colour primaries other than sRGB's. None for
+/// BT.709/sRGB or unspecified primaries (already what the pipeline assumes), for
+/// HDR transfers (PQ, HLG: tone mapping is out of scope, values stay as coded) and
+/// for values moxcms cannot model.
+fn icc_from_nclx(primaries: u16, transfer: u16) -> Option<Vec<u8>> {
+    if matches!(primaries, 1 | 2) || matches!(transfer, 16 | 18) {
+        return None;
+    }
+    // Encoders write the video transfers (BT.709/601/2020) or "unspecified" for
+    // content that uses the sRGB curve; browsers show it that way too.
+    let transfer = match transfer {
+        1 | 2 | 6 | 14 | 15 => 13,
+        t => t,
+    };
+    let cicp = CicpProfile {
+        color_primaries: CicpColorPrimaries::try_from(u8::try_from(primaries).ok()?).ok()?,
+        transfer_characteristics: TransferCharacteristics::try_from(u8::try_from(transfer).ok()?)
+            .ok()?,
+        // The profile describes RGB, so no YCbCr matrix.
+        matrix_coefficients: MatrixCoefficients::Identity,
+        full_range: true,
+    };
+    let profile = ColorProfile::new_from_cicp(cicp);
+    // moxcms leaves the curves unset when it cannot model the primaries or transfer.
+    profile.red_trc.as_ref()?;
+    profile.encode().ok()
 }
 
 // ---------------------------------------------------------------------------------
