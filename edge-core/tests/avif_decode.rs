@@ -217,6 +217,179 @@ fn round_trip_through_our_encoder() {
     );
 }
 
+// ---------------------------------------------------------------------------------
+// A grid image assembled here from tiles our encoder makes: exercises `grid`,
+// `dimg`, partial edge tiles, and transformative properties on a real decode.
+
+fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    v.extend_from_slice(kind);
+    v.extend_from_slice(body);
+    v
+}
+
+fn full_bx(kind: &[u8; 4], version: u8, body: &[u8]) -> Vec<u8> {
+    let mut b = vec![version, 0, 0, 0];
+    b.extend_from_slice(body);
+    bx(kind, &b)
+}
+
+/// The AV1 data and the av1C box of a single-item AVIF from our encoder.
+fn av1_of(avif: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let find = |kind: &[u8]| avif.windows(4).position(|w| w == kind).expect("box") - 4;
+    let size = |at: usize| u32::from_be_bytes(avif[at..at + 4].try_into().unwrap()) as usize;
+    let mdat = find(b"mdat");
+    let av1c = find(b"av1C");
+    (
+        avif[mdat + 8..mdat + size(mdat)].to_vec(),
+        avif[av1c..av1c + size(av1c)].to_vec(),
+    )
+}
+
+/// A 2x2 grid of solid 32x24 tiles shown as `width`x`height`, with `extra`
+/// properties (full boxes) associated to the grid item in order.
+fn grid_avif(colours: [[u8; 3]; 4], width: u16, height: u16, extra: &[Vec<u8>]) -> Vec<u8> {
+    let tiles: Vec<(Vec<u8>, Vec<u8>)> = colours
+        .iter()
+        .map(|c| {
+            let raster = Raster::new(32, 24, Layout::Rgb, c.repeat(32 * 24));
+            av1_of(&edge_core::encode::avif::encode(&raster, 90).expect("encode tile"))
+        })
+        .collect();
+    let mut grid_data = vec![0, 0, 1, 1];
+    grid_data.extend_from_slice(&width.to_be_bytes());
+    grid_data.extend_from_slice(&height.to_be_bytes());
+    let mut payloads = vec![grid_data];
+    payloads.extend(tiles.iter().map(|t| t.0.clone()));
+
+    let meta = |data_start: u32| -> Vec<u8> {
+        let mut hdlr = vec![0; 4];
+        hdlr.extend_from_slice(b"pict");
+        hdlr.extend_from_slice(&[0; 13]);
+        let mut iinf = 5u16.to_be_bytes().to_vec();
+        for id in 1..=5u16 {
+            let mut infe = id.to_be_bytes().to_vec();
+            infe.extend_from_slice(&[0, 0]);
+            infe.extend_from_slice(if id == 1 { b"grid" } else { b"av01" });
+            infe.push(0);
+            iinf.extend(full_bx(b"infe", 2, &infe));
+        }
+        let mut iloc = vec![0x44, 0x00];
+        iloc.extend_from_slice(&5u16.to_be_bytes());
+        let mut offset = data_start;
+        for (i, p) in payloads.iter().enumerate() {
+            iloc.extend_from_slice(&(i as u16 + 1).to_be_bytes());
+            iloc.extend_from_slice(&[0, 0, 0, 1]);
+            iloc.extend_from_slice(&offset.to_be_bytes());
+            iloc.extend_from_slice(&(p.len() as u32).to_be_bytes());
+            offset += p.len() as u32;
+        }
+        let mut dimg = vec![0, 1, 0, 4];
+        for id in 2..=5u16 {
+            dimg.extend_from_slice(&id.to_be_bytes());
+        }
+        let ispe = |w: u32, h: u32| {
+            let mut b = w.to_be_bytes().to_vec();
+            b.extend_from_slice(&h.to_be_bytes());
+            full_bx(b"ispe", 0, &b)
+        };
+        let mut ipco = ispe(width as u32, height as u32);
+        ipco.extend(ispe(32, 24));
+        ipco.extend(tiles[0].1.clone());
+        for e in extra {
+            ipco.extend_from_slice(e);
+        }
+        let mut ipma = 5u32.to_be_bytes().to_vec();
+        ipma.extend_from_slice(&[0, 1, 1 + extra.len() as u8, 1]);
+        ipma.extend((0..extra.len() as u8).map(|i| 0x80 | (4 + i)));
+        for id in 2..=5u16 {
+            ipma.extend_from_slice(&id.to_be_bytes());
+            ipma.extend_from_slice(&[2, 2, 0x83]);
+        }
+        let mut iprp = bx(b"ipco", &ipco);
+        iprp.extend(full_bx(b"ipma", 0, &ipma));
+        let mut body = full_bx(b"hdlr", 0, &hdlr);
+        body.extend(full_bx(b"pitm", 0, &1u16.to_be_bytes()));
+        body.extend(full_bx(b"iinf", 0, &iinf));
+        body.extend(full_bx(b"iloc", 0, &iloc));
+        body.extend(full_bx(b"iref", 0, &bx(b"dimg", &dimg)));
+        body.extend(bx(b"iprp", &iprp));
+        full_bx(b"meta", 0, &body)
+    };
+    let mut file = bx(b"ftyp", b"avif\0\0\0\0avifmif1miaf");
+    let header = file.len() + meta(0).len() + 8;
+    file.extend(meta(header as u32));
+    file.extend(bx(b"mdat", &payloads.concat()));
+    file
+}
+
+fn pixel(r: &Raster, x: u32, y: u32) -> Vec<u8> {
+    let ch = r.layout.channels();
+    let i = (y as usize * r.width as usize + x as usize) * ch;
+    r.data[i..i + ch].to_vec()
+}
+
+fn near(a: &[u8], b: [u8; 3]) -> bool {
+    a.iter()
+        .zip(b)
+        .all(|(&a, b)| (a as i32 - b as i32).abs() <= 12)
+}
+
+const COLOURS: [[u8; 3]; 4] = [[220, 30, 30], [30, 200, 40], [40, 40, 210], [230, 220, 40]];
+
+#[test]
+fn grid_tiles_are_assembled() {
+    let img = decode_avif(&grid_avif(COLOURS, 60, 40, &[]), &Limits::default()).expect("grid");
+    let r = &img.raster;
+    assert_eq!(
+        (r.width, r.height, r.layout, img.orientation),
+        (60, 40, Layout::Rgb, 1)
+    );
+    for (i, (x, y)) in [(5, 5), (50, 5), (5, 35), (50, 35)].into_iter().enumerate() {
+        let p = pixel(r, x, y);
+        assert!(near(&p, COLOURS[i]), "tile {i} at ({x}, {y}): {p:?}");
+    }
+    // A grid larger than its tiles cover, or one that leaves a whole tile
+    // column outside, is corrupt.
+    for (w, h) in [(65, 40), (32, 40)] {
+        let e = decode_avif(&grid_avif(COLOURS, w, h, &[]), &Limits::default()).unwrap_err();
+        assert_eq!(e.status(), 422, "{w}x{h}: {e}");
+    }
+}
+
+#[test]
+fn transforms_and_clean_aperture_on_a_grid() {
+    let irot = |turns: u8| bx(b"irot", &[turns]);
+    let imir = |axis: u8| bx(b"imir", &[axis]);
+    let cases: [(Vec<Vec<u8>>, u8); 4] = [
+        (vec![irot(1)], 8),
+        (vec![imir(0)], 4),
+        (vec![irot(1), imir(1)], 7),
+        (vec![imir(1), irot(1)], 5),
+    ];
+    for (props, orientation) in cases {
+        let img = decode_avif(&grid_avif(COLOURS, 60, 40, &props), &Limits::default()).unwrap();
+        assert_eq!(img.orientation, orientation);
+        assert_eq!((img.raster.width, img.raster.height), (60, 40));
+    }
+    // Clean aperture: 20x10 centred on the middle of the top half (offset -10 px
+    // vertically), which straddles the first two tiles.
+    let mut clap = Vec::new();
+    for v in [20i32, 1, 10, 1, 0, 1, -10, 1] {
+        clap.extend_from_slice(&v.to_be_bytes());
+    }
+    let img = decode_avif(
+        &grid_avif(COLOURS, 60, 40, &[bx(b"clap", &clap)]),
+        &Limits::default(),
+    )
+    .unwrap();
+    let r = &img.raster;
+    assert_eq!((r.width, r.height), (20, 10));
+    // Left 20..30 of the image is tile 0 up to x=32: the crop's x 0..12.
+    assert!(near(&pixel(r, 2, 5), COLOURS[0]), "{:?}", pixel(r, 2, 5));
+    assert!(near(&pixel(r, 17, 5), COLOURS[1]), "{:?}", pixel(r, 17, 5));
+}
+
 const FILES: [&str; 6] = [
     "formats/hato.profile0.8bpc.yuv420.avif",
     "formats/kimono.rotate90.avif",

@@ -236,6 +236,10 @@ fn alpha_item<'m>(meta: &'m Meta<'_>, colour: &Item) -> Result<Option<(&'m Item,
     Ok(None)
 }
 
+/// Grids are made of a few hundred tiles at most in practice (a 48 MP photo in
+/// 512x512 tiles is 192); every tile is a separate decode, so bound the count.
+const MAX_GRID_TILES: usize = 4096;
+
 struct Grid {
     rows: usize,
     columns: usize,
@@ -256,6 +260,11 @@ fn grid(meta: &Meta<'_>, bytes: &[u8], item: &Item) -> Result<Grid> {
     }
     let rows = r.u8()? as usize + 1;
     let columns = r.u8()? as usize + 1;
+    if rows * columns > MAX_GRID_TILES {
+        return Err(Error::limit_exceeded(format!(
+            "AVIF grid of {rows}x{columns} tiles is over the limit of {MAX_GRID_TILES} tiles"
+        )));
+    }
     let (width, height) = if flags & 1 == 1 {
         (r.u32()?, r.u32()?)
     } else {
