@@ -71,7 +71,6 @@ fn expectation(row: &Row) -> Expect {
     if format.starts_with("SVG") || what.contains("NOT AN IMAGE") {
         return fails(415);
     }
-    // AVIF may be decoded or refused with a clean 415 (decoding it is optional).
     if format.starts_with("ISO MEDIA") {
         return fails(415);
     }
@@ -176,12 +175,7 @@ fn every_manifest_file_gives_its_documented_outcome() {
                     ));
                 }
             }
-            (Expect::Decodes { .. }, Err(e)) => {
-                let avif = edge_core::sniff::sniff(&bytes) == Ok(SourceFormat::Avif);
-                if !(avif && e.status() == 415) {
-                    failures.push(format!("{}: {e}", row.file));
-                }
-            }
+            (Expect::Decodes { .. }, Err(e)) => failures.push(format!("{}: {e}", row.file)),
             (
                 Expect::Fails {
                     partial_ok: true, ..

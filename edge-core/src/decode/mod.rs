@@ -46,12 +46,19 @@ pub fn decode(bytes: &[u8], limits: &Limits, min_size: Option<(u32, u32)>) -> Re
             guarded(|| image_rs::decode(bytes, header, limits))?
         }
         Detail::Avif { heic } => {
-            sniff::check_decode_bytes(probe.full_decode_bytes(), limits)?;
-            return Err(Error::unsupported_format(if *heic {
-                "HEIF input is not supported"
-            } else {
-                "AVIF input is not supported"
-            }));
+            if *heic {
+                return Err(Error::unsupported_format("HEIF input is not supported"));
+            }
+            // decode_avif checks pixels and memory (canvas, AV1 planes, alpha) itself.
+            let img = guarded(|| avif::decode_avif(bytes, limits))?;
+            Decoded {
+                source_width: img.raster.width,
+                source_height: img.raster.height,
+                raster: img.raster,
+                format: SourceFormat::Avif,
+                orientation: img.orientation,
+                icc: img.icc,
+            }
         }
     };
     let r = &decoded.raster;
