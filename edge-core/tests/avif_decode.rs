@@ -8,12 +8,9 @@ use edge_core::decode::avif::{decode_avif, read_avif_header, AvifImage};
 use edge_core::raster::{Layout, Raster};
 use edge_core::{colour, orient, Limits};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
+mod common;
 
-fn read(file: &str) -> Vec<u8> {
-    let path = format!("{CORPUS}/{file}");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use common::read;
 
 fn decode_file(file: &str) -> AvifImage {
     decode_avif(&read(file), &Limits::default()).unwrap_or_else(|e| panic!("{file}: {e}"))

@@ -14,39 +14,9 @@ use std::time::{Duration, Instant};
 use edge_core::pipeline::{transform, Output};
 use edge_core::{Config, Error, Fit, Format, Gravity, OutputFormat, Rgba, Variant};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
+mod common;
 
-fn read(file: &str) -> Vec<u8> {
-    let path = format!("{CORPUS}/{file}");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-struct Row {
-    file: String,
-    format: String,
-    size: String,
-    what: String,
-}
-
-fn manifest() -> Vec<Row> {
-    let text = std::fs::read_to_string(format!("{CORPUS}/MANIFEST.tsv")).expect("MANIFEST.tsv");
-    let rows: Vec<Row> = text
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let cols: Vec<&str> = l.split('\t').collect();
-            Row {
-                file: cols[0].into(),
-                format: cols[2].into(),
-                size: cols[3].into(),
-                what: cols[4].into(),
-            }
-        })
-        .collect();
-    assert!(rows.len() > 50, "manifest has only {} rows", rows.len());
-    rows
-}
+use common::{manifest, read, Row};
 
 #[derive(Debug, Clone, Copy)]
 enum Expect {

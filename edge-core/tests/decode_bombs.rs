@@ -35,7 +35,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
+mod common;
+
+use common::CORPUS;
 
 /// GIF with a 100×100 screen whose only frame claims 65535×65535 (the frame buffer
 /// is sized from the frame, not the screen).

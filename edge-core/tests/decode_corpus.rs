@@ -11,39 +11,12 @@ use edge_core::raster::{Layout, Raster};
 use edge_core::sniff::{read_header, SourceFormat};
 use edge_core::{colour, orient, Limits};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
+mod common;
 
-fn read(file: &str) -> Vec<u8> {
-    let path = format!("{CORPUS}/{file}");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use common::{manifest, read, Row};
 
 fn decode_file(file: &str, min_size: Option<(u32, u32)>) -> Decoded {
     decode(&read(file), &Limits::default(), min_size).unwrap_or_else(|e| panic!("{file}: {e}"))
-}
-
-struct Row {
-    file: String,
-    format: String,
-    size: String,
-    what: String,
-}
-
-fn manifest() -> Vec<Row> {
-    let text = std::fs::read_to_string(format!("{CORPUS}/MANIFEST.tsv")).expect("MANIFEST.tsv");
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let cols: Vec<&str> = l.split('\t').collect();
-            Row {
-                file: cols[0].into(),
-                format: cols[2].into(),
-                size: cols[3].into(),
-                what: cols[4].into(),
-            }
-        })
-        .collect()
 }
 
 #[derive(Debug)]
