@@ -113,13 +113,7 @@ fn staged(input: &[u8], v: &plan::Variant, cfg: &Config) -> ([f64; STAGES.len()]
     }
 
     let clock = Instant::now();
-    let (shown_width, shown_height) =
-        orient::oriented_size(raster.width, raster.height, orientation);
-    let source = geometry.source_rect(shown_width, shown_height);
-    let source = resize::stored_rect(source, raster.width, raster.height, orientation);
-    let (crop_width, crop_height) =
-        orient::oriented_size(geometry.crop.width, geometry.crop.height, orientation);
-    raster = resize::resample(raster, source, crop_width, crop_height).expect("resample");
+    raster = resize::resample_stored(raster, &geometry, orientation).expect("resample");
     t[2] = ms(clock);
 
     let clock = Instant::now();

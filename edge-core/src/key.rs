@@ -93,17 +93,7 @@ pub fn parse(derived_key: &str, policy: &Policy) -> Result<(String, Variant)> {
         "source" => OutputFormat::Source,
         _ => return Err(malformed("unknown extension")),
     };
-    let mut v = Variant {
-        width: None,
-        height: None,
-        fit: Fit::Inside,
-        gravity: Gravity::Centre,
-        enlarge: false,
-        quality: None,
-        background: None,
-        format,
-        negotiated: false,
-    };
+    let mut v = Variant::new(format);
     // Lenient reading; order, duplicates and spelling are settled by the re-derive below.
     if params != "_" {
         for pair in params.split(',') {

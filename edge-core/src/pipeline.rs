@@ -57,13 +57,7 @@ pub fn transform(input: &[u8], v: &Variant, cfg: &Config) -> Result<Output> {
 
     // 4. Resize: crop (cover) and resample the stored pixels to the target as the
     //    stored orientation sees it.
-    let (shown_width, shown_height) =
-        orient::oriented_size(raster.width, raster.height, orientation);
-    let source = geometry.source_rect(shown_width, shown_height);
-    let source = resize::stored_rect(source, raster.width, raster.height, orientation);
-    let (crop_width, crop_height) =
-        orient::oriented_size(geometry.crop.width, geometry.crop.height, orientation);
-    raster = resize::resample(raster, source, crop_width, crop_height)?;
+    raster = resize::resample_stored(raster, &geometry, orientation)?;
 
     // 5. Orient: upright, now on the small image.
     raster = orient::apply(raster, orientation);
@@ -139,20 +133,10 @@ fn check_output_size(g: &Geometry, policy: &Policy) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Fit, Gravity};
+    use crate::plan::Fit;
 
     fn variant() -> Variant {
-        Variant {
-            width: None,
-            height: None,
-            fit: Fit::Inside,
-            gravity: Gravity::Centre,
-            enlarge: false,
-            quality: None,
-            background: None,
-            format: OutputFormat::Source,
-            negotiated: false,
-        }
+        Variant::new(OutputFormat::Source)
     }
 
     fn png_bytes(width: u32, height: u32, rgba: [u8; 4]) -> Vec<u8> {

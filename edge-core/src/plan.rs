@@ -146,6 +146,24 @@ pub struct Variant {
     pub negotiated: bool,
 }
 
+impl Variant {
+    /// The variant with every default: original size (within the policy box), `inside`,
+    /// centre, no enlargement, default quality and background, not negotiated.
+    pub fn new(format: OutputFormat) -> Variant {
+        Variant {
+            width: None,
+            height: None,
+            fit: Fit::Inside,
+            gravity: Gravity::Centre,
+            enlarge: false,
+            quality: None,
+            background: None,
+            format,
+            negotiated: false,
+        }
+    }
+}
+
 /// Canonicalise a request: `dpr` folded into the sizes, sizes checked or snapped
 /// against the policy, irrelevant options reset to their defaults, the output format
 /// settled as far as possible. Equal requests give equal variants.

@@ -291,6 +291,20 @@ pub fn stored_rect(r: Rect, stored_width: u32, stored_height: u32, orientation: 
     }
 }
 
+/// Crops and resamples the *stored* pixels of an image with EXIF `orientation` to
+/// the crop box of `geometry` (which is in upright coordinates), so that turning the
+/// result upright afterwards gives the planned output. Resampling before orienting
+/// does the permutation on the small image.
+pub fn resample_stored(raster: Raster, geometry: &Geometry, orientation: u8) -> Result<Raster> {
+    let (shown_width, shown_height) =
+        crate::orient::oriented_size(raster.width, raster.height, orientation);
+    let source = geometry.source_rect(shown_width, shown_height);
+    let source = stored_rect(source, raster.width, raster.height, orientation);
+    let (crop_width, crop_height) =
+        crate::orient::oriented_size(geometry.crop.width, geometry.crop.height, orientation);
+    resample(raster, source, crop_width, crop_height)
+}
+
 /// Resamples `rect` of `src` to `width`×`height` with Lanczos3: gray/RGB in fixed
 /// point (see [`lanczos`]), RGBA premultiplied in f32 by the `resize` crate.
 /// Returns `src` untouched when nothing changes and a plain copy of the rectangle
