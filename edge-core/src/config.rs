@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::uploads::Uploads;
 
 /// Output formats the encoder can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
@@ -153,6 +154,8 @@ impl Default for Limits {
 pub struct Config {
     pub policy: Policy,
     pub limits: Limits,
+    /// The upload pipeline (upload-processor); see `crate::uploads`.
+    pub uploads: Uploads,
 }
 
 impl Config {
@@ -192,7 +195,7 @@ impl Config {
         {
             return bad("policy.quality values must be 1-100".into());
         }
-        Ok(())
+        self.uploads.validate(p)
     }
 }
 

@@ -327,10 +327,12 @@ print(json.dumps({'accessKeyId': key['AccessKeyId'], 'secretAccessKey': key['Sec
 /**
  * A TCP relay on a free 127.0.0.1 port to `targetPort`. `stop()` closes the listener and
  * cuts open connections (clients then get ECONNREFUSED, as with a server that is down);
- * `start()` listens again on the same port; `close()` for good.
+ * `start()` listens again on the same port; `close()` for good; `cutOn(regex)` stops it
+ * when a request line/headers chunk matches (S3 down in the middle of a batch).
  */
 export async function startRelay(targetPort) {
   const sockets = new Set();
+  let cutPattern = null;
   const server = createServer((client) => {
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
     sockets.add(client).add(upstream);
@@ -342,7 +344,16 @@ export async function startRelay(targetPort) {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream).pipe(client);
+    upstream.pipe(client);
+    client.on('data', (chunk) => {
+      // Fault injection: go down the moment a matching request starts, before it is sent.
+      if (cutPattern && cutPattern.test(chunk.toString('latin1'))) {
+        cutPattern = null;
+        stop();
+        return;
+      }
+      upstream.write(chunk);
+    });
   });
   const port = await freePort();
   const listen = () => new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
@@ -366,5 +377,9 @@ export async function startRelay(targetPort) {
       up = true;
     },
     close: stop,
+    /** Stop the relay when a request whose head matches `pattern` comes through. */
+    cutOn: (pattern) => {
+      cutPattern = pattern;
+    },
   };
 }
