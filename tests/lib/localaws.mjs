@@ -165,7 +165,8 @@ export async function startLocalAws({ services = DEFAULT_SERVICES, port } = {}) 
     throw err;
   }
   const aws = localAwsApi(endpoint, credentials);
-  return { ...aws, port, dir, accountId: ACCOUNT_ID, stop, stderr: () => stderr };
+  const deployStack = (name, template, parameters = {}) => deployLocalStack(endpoint, credentials, name, template, parameters);
+  return { ...aws, port, dir, accountId: ACCOUNT_ID, deployStack, stop, stderr: () => stderr };
 }
 
 /**
@@ -321,6 +322,47 @@ print(json.dumps({'accessKeyId': key['AccessKeyId'], 'secretAccessKey': key['Sec
   child.stderr.on('data', (c) => (err += c));
   const code = await new Promise((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`creating the local IAM user failed: ${err}`);
+  return JSON.parse(out);
+}
+
+/**
+ * Create a CloudFormation stack on the local server from `template` (a JSON-able
+ * object) and wait for it. Returns `{status, reason, outputs: {name: value}, resources:
+ * [{logicalId, type, status, reason, physicalId}]}`; never throws for a failed stack.
+ */
+export async function deployLocalStack(endpoint, credentials, name, template, parameters = {}) {
+  const script = `
+import json, sys, time, botocore.session
+endpoint, name, key, secret = sys.argv[1:5]
+body = sys.stdin.read()
+params = json.loads(sys.argv[5])
+cf = botocore.session.get_session().create_client('cloudformation', region_name='${REGION}', endpoint_url=endpoint,
+    aws_access_key_id=key, aws_secret_access_key=secret)
+cf.create_stack(StackName=name, TemplateBody=body, Capabilities=['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],
+    Parameters=[{'ParameterKey': k, 'ParameterValue': v} for k, v in params.items()])
+for _ in range(600):
+    stack = cf.describe_stacks(StackName=name)['Stacks'][0]
+    if not stack['StackStatus'].endswith('IN_PROGRESS'):
+        break
+    time.sleep(0.1)
+resources = [{'logicalId': r['LogicalResourceId'], 'type': r['ResourceType'], 'status': r['ResourceStatus'],
+              'reason': r.get('ResourceStatusReason', ''), 'physicalId': r.get('PhysicalResourceId', '')}
+             for r in cf.describe_stack_resources(StackName=name)['StackResources']]
+print(json.dumps({'status': stack['StackStatus'], 'reason': stack.get('StackStatusReason', ''),
+                  'outputs': {o['OutputKey']: o['OutputValue'] for o in stack.get('Outputs', [])}, 'resources': resources}))
+`;
+  const child = spawn(
+    join(VENV, 'bin/python'),
+    ['-c', script, endpoint, name, credentials.accessKeyId, credentials.secretAccessKey, JSON.stringify(parameters)],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  child.stdin.end(JSON.stringify(template));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`CloudFormation deploy of ${name} failed: ${err}`);
   return JSON.parse(out);
 }
 
