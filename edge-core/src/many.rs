@@ -13,10 +13,14 @@ use crate::error::{Error, Result};
 use crate::key;
 use crate::orient;
 use crate::pipeline::{output_format, Output};
-use crate::plan::{Rgba, Variant};
+use crate::plan::{OutputFormat, Rgba, Variant};
 use crate::raster::Layout;
+use crate::resize::Geometry;
 use crate::resize::{self, Target};
 use crate::sniff::{self, SourceFormat};
+
+/// What decides an output's bytes once the original is decoded.
+type Plan = (Geometry, OutputFormat, Option<u8>, Option<Rgba>);
 
 /// The original as decoded, upright size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,13 +76,19 @@ pub fn transform_many(
         decoded.raster.clone()
     };
 
-    let outputs = variants
-        .into_iter()
-        .map(|v| {
-            let v = v?;
+    // Two keys can name the same pixels and encoding (`w_1200,fm_auto.webp` and
+    // `w_1200,h_1200.webp` of a landscape photo): make those once.
+    let mut made: Vec<(Plan, Output)> = Vec::new();
+    let mut outputs = Vec::with_capacity(variants.len());
+    for v in variants {
+        let result = v.and_then(|v| {
             let target = Target::new(&v, &cfg.policy);
             let geometry = resize::geometry(width, height, &target);
             check_output_size(geometry.width, geometry.height, cfg)?;
+            let plan = (geometry, v.format, v.quality, v.background);
+            if let Some((_, output)) = made.iter().find(|(p, _)| *p == plan) {
+                return Ok(output.clone());
+            }
             let mut raster = resize::resample_stored(base.clone(), &geometry, orientation)?;
             raster = orient::apply(raster, orientation);
             if !cmyk {
@@ -94,14 +104,17 @@ pub fn transform_many(
                 .or(cfg.policy.quality.for_format(format))
                 .unwrap_or(80);
             let bytes = encode::encode(&raster, format, quality, background)?;
-            Ok(Output {
+            let output = Output {
                 bytes,
                 format,
                 width: raster.width,
                 height: raster.height,
-            })
-        })
-        .collect();
+            };
+            made.push((plan, output.clone()));
+            Ok(output)
+        });
+        outputs.push(result);
+    }
     Ok((source, outputs))
 }
 
@@ -144,6 +157,7 @@ mod tests {
             "_derived/a.png/w_32.webp",
             "_derived/a.png/w_20,fm_auto.legacy",
             "_derived/a.png/bad",
+            "_derived/a.png/w_32,h_32.webp",
         ]
         .iter()
         .map(|k| k.to_string())
@@ -162,6 +176,8 @@ mod tests {
             );
         }
         assert_eq!(outputs[3].as_ref().unwrap_err().code(), "invalid_key");
+        // Same pixels and encoding as w_32.webp (32x24 either way): the same bytes.
+        assert_eq!(outputs[4].as_ref().unwrap(), outputs[1].as_ref().unwrap());
         assert_eq!(
             transform_many(b"not an image", &keys, &cfg)
                 .unwrap_err()
