@@ -101,9 +101,14 @@ export async function startLocalAws({ services = DEFAULT_SERVICES, port } = {}) 
   const binary = ensureLocalAws();
   const dir = mkdtempSync(join(tmpdir(), 'localaws-'));
   port ??= await freePort();
-  const child = spawn(binary, [], {
+  // Watchdog: ministack runs under a shell that kills it when our end of the shell's
+  // stdin closes, i.e. when stop() ends it or this process dies in any way (SIGKILL
+  // included), so a ministack never outlives its test.
+  // (A background job's stdin is /dev/null unless redirected, hence fd 3.)
+  const watchdog = 'exec 3<&0; ms="$1"; "$ms" </dev/null 3<&- & server=$!; { read _ <&3; kill "$server" 2>/dev/null; } & exec 3<&-; wait "$server"';
+  const child = spawn('/bin/sh', ['-c', watchdog, 'localaws', binary], {
     cwd: dir,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['pipe', 'ignore', 'pipe'],
     env: {
       PATH: process.env.PATH,
       HOME: dir,
@@ -130,8 +135,9 @@ export async function startLocalAws({ services = DEFAULT_SERVICES, port } = {}) 
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-8000);
   });
+  child.stdin.on('error', () => {});
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const killOnExit = () => child.kill('SIGKILL');
+  const killOnExit = () => child.stdin.destroy();
   process.once('exit', killOnExit);
 
   let stopped = false;
@@ -139,9 +145,9 @@ export async function startLocalAws({ services = DEFAULT_SERVICES, port } = {}) 
     if (stopped) return;
     stopped = true;
     process.removeListener('exit', killOnExit);
+    child.stdin.end();
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
     }
