@@ -308,6 +308,39 @@ describe('upload pipeline on the local AWS', () => {
     assert.equal((await aws.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, WaitTimeSeconds: 1 }))).Messages, undefined);
   });
 
+  test('the last receive before the DLQ records a failure naming what was written; a redrive completes it', async () => {
+    const key = 'uploads/frank/late.jpg';
+    await put(key, PHOTO);
+    const [report] = await (async () => {
+      relay.cutOn(/^PUT \/upload-images\/_derived\/uploads\/frank\//);
+      try {
+        const res = await aws.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 2, MessageSystemAttributeNames: ['All'] }));
+        const [m] = res.Messages;
+        m.Attributes.ApproximateReceiveCount = '3';
+        const result = await handler(sqsEvent([m], { queueArn: queue.arn }));
+        return [{ result, m }];
+      } finally {
+        await relay.start();
+      }
+    })();
+    assert.deepEqual(report.result.batchItemFailures, [{ itemIdentifier: report.m.MessageId }]);
+    let [item] = await itemsOf('frank');
+    assert.equal(item.status, 'failed');
+    assert.equal(item.error.code, 'retries_exhausted');
+    assert.deepEqual(item.writtenKeys, await listKeys('_derived/uploads/frank/'));
+    const failedNotice = await receiveNotices();
+    assert.deepEqual(failedNotice.map((n) => n.status), ['failed']);
+    // Redriven from the DLQ (receive count 1 again), with S3 back: completed.
+    report.m.Attributes.ApproximateReceiveCount = '1';
+    assert.deepEqual(await handler(sqsEvent([report.m], { queueArn: queue.arn })), { batchItemFailures: [] });
+    [item] = await itemsOf('frank');
+    assert.equal(item.status, 'completed');
+    assert.equal(item.error, undefined);
+    assert.equal(item.writtenKeys, undefined);
+    assert.deepEqual((await receiveNotices()).map((n) => n.status), ['completed']);
+    await drain(queue.url);
+  });
+
   test('direct S3 and EventBridge events, keys outside the prefix ignored', async () => {
     const key = 'uploads/dave/photo one.jpg';
     const { ETag } = await put(key, PHOTO);

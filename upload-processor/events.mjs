@@ -15,9 +15,9 @@ export function readEvent(event) {
       kind: 'sqs',
       messages: event.Records.map((record) => {
         try {
-          return { messageId: record.messageId, objects: objectsOfBody(record.body) };
+          return { messageId: record.messageId, receiveCount: Number(record.attributes?.ApproximateReceiveCount) || 1, objects: objectsOfBody(record.body) };
         } catch (error) {
-          return { messageId: record.messageId, objects: [], error };
+          return { messageId: record.messageId, receiveCount: 1, objects: [], error };
         }
       }),
     };

@@ -24,6 +24,11 @@ function deps(context) {
   return { shim, uploads: shim.uploadsConfig(), maxInputBytes, leaseSeconds };
 }
 
+function maxReceiveCount() {
+  const n = Number(process.env.UPLOAD_MAX_RECEIVE_COUNT);
+  return Number.isInteger(n) && n > 0 ? n : 3;
+}
+
 /** Process every object of `objects`; true when all are done (no retry needed). */
 async function processAll(objects, d, requestId, messageId) {
   let ok = true;
@@ -53,7 +58,10 @@ export async function handler(event, context) {
         logLine({ handler: 'upload-processor', requestId, messageId: message.messageId, outcome: 'invalid', message: message.error.message });
         continue;
       }
-      if (!(await processAll(message.objects, d, requestId, message.messageId))) {
+      // On the last receive before the DLQ the processor records a failure instead of
+      // leaving the upload half-done (UPLOAD_MAX_RECEIVE_COUNT = the queue's maxReceiveCount).
+      const lastAttempt = message.receiveCount >= maxReceiveCount();
+      if (!(await processAll(message.objects, { ...d, lastAttempt }, requestId, message.messageId))) {
         batchItemFailures.push({ itemIdentifier: message.messageId });
       }
     }

@@ -20,6 +20,7 @@ import { claim, findItem, finish, getItem, markNotified, notify, release } from 
 export class TransientError extends Error {}
 
 const PUT_CONCURRENCY = 8;
+const RETRIES_EXHAUSTED = 'retries_exhausted';
 
 /**
  * Process one object reference `{bucket, key, etag, size, time}`. `deps`: `shim`,
@@ -35,6 +36,8 @@ export async function processObject(ref, deps) {
 
   let keys;
   let token;
+  let base;
+  const written = [];
   const timings = {};
   const lap = (stage, since) => {
     timings[stage] = Math.round(performance.now() - since);
@@ -48,7 +51,7 @@ export async function processObject(ref, deps) {
     const etag = original.etag;
     const imageId = original.metadata['image-id'] || deterministicId(ref.bucket, ref.key, etag);
     const existing = await findItem(imageId);
-    if (existing && existing.sourceEtag === etag && ['completed', 'failed'].includes(existing.status)) {
+    if (existing && existing.sourceEtag === etag && isFinal(existing)) {
       if (existing.notified === false) await sendNotice(existing);
       return { outcome: 'duplicate', imageId, key: ref.key };
     }
@@ -61,11 +64,11 @@ export async function processObject(ref, deps) {
     });
     if (!token) {
       const now = await getItem(keys);
-      if (now?.sourceEtag === etag && ['completed', 'failed'].includes(now.status)) return { outcome: 'duplicate', imageId, key: ref.key };
+      if (now?.sourceEtag === etag && isFinal(now)) return { outcome: 'duplicate', imageId, key: ref.key };
       throw new TransientError(`upload ${imageId} is being processed by another invocation`);
     }
 
-    const base = { imageId, userId, originalKey: ref.key, originalSize: original.size ?? original.body.length };
+    base = { imageId, userId, originalKey: ref.key, originalSize: original.size ?? original.body.length };
     if (original.refused) return await failed(ref, keys, token, base, original.refused, started, uploads);
     t = lap('claim', t);
     let made;
@@ -78,13 +81,14 @@ export async function processObject(ref, deps) {
     }
     if (made.refused) return await failed(ref, keys, token, { ...base, ...made.source }, made.refused, started, uploads);
 
-    await putAll(made.outputs, (o) =>
-      awsClient('s3').send(
+    await putAll(made.outputs, async (o) => {
+      await awsClient('s3').send(
         new PutObjectCommand(
           derivedPutParams({ bucket: ref.bucket, key: o.key, body: o.body, contentType: o.contentType, originalKey: ref.key, etag }),
         ),
-      ),
-    );
+      );
+      written.push(o.key);
+    });
     t = lap('put', t);
     const record = completedRecord(base, made, uploads, started);
     if (!(await finish(keys, token, record))) return { outcome: 'busy', imageId, key: ref.key };
@@ -93,10 +97,26 @@ export async function processObject(ref, deps) {
     lap('notice', t);
     return { outcome: 'completed', imageId, key: ref.key, variants: made.outputs.length, processingTimeMs: record.processingTimeMs, timings };
   } catch (err) {
-    if (token) await release(keys, token);
-    if (err instanceof TransientError) throw err;
-    throw new TransientError(describe(err), { cause: err });
+    const transient = err instanceof TransientError ? err : new TransientError(describe(err), { cause: err });
+    // The last receive before the DLQ: leave a failed record naming what was written
+    // (best effort: DynamoDB may be what is down), so nothing stays half-done unrecorded.
+    if (token && deps.lastAttempt) await giveUp(keys, token, base, transient, written, started).catch(() => {});
+    else if (token) await release(keys, token);
+    throw transient;
   }
+}
+
+async function giveUp(keys, token, base, err, written, started) {
+  const record = {
+    ...base,
+    status: 'failed',
+    error: { status: 503, code: RETRIES_EXHAUSTED, message: String(err.message).slice(0, 500) },
+    variants: {},
+    writtenKeys: written,
+    processingTimeMs: Math.round(performance.now() - started),
+    processedAt: new Date().toISOString(),
+  };
+  if (await finish(keys, token, record)) await sendNotice({ ...keys, ...record });
 }
 
 async function getOriginal(ref, maxInputBytes) {
@@ -181,6 +201,11 @@ async function failed(ref, keys, token, base, error, started, uploads) {
   if (!(await finish(keys, token, record))) return { outcome: 'busy', imageId: keys.imageId, key: ref.key };
   await sendNotice({ ...keys, ...record });
   return { outcome: 'failed', imageId: keys.imageId, key: ref.key, code: error.code };
+}
+
+/** A record no event for the same ETag changes (a retries_exhausted one may be redriven). */
+function isFinal(item) {
+  return item.status === 'completed' || (item.status === 'failed' && item.error?.code !== RETRIES_EXHAUSTED);
 }
 
 /** The notice, then the mark that it went out (a retry re-sends only unmarked ones). */

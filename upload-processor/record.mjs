@@ -40,14 +40,18 @@ export async function getItem(keys) {
 
 /**
  * Claim `keys` for processing `etag`: succeeds when the item is new, the API's pending
- * item, an expired claim, or a record of another ETag (a new upload over the same id).
+ * item, an expired claim, a record of another ETag (a new upload over the same id), or
+ * one that gave up after the last retry (a redrive from the DLQ).
  * Returns the claim token, or null when someone else holds or finished it.
  */
 export async function claim(keys, { etag, leaseSeconds, fields }) {
   const token = randomUUID();
   const now = nowSeconds();
-  const values = { ':processing': 'processing', ':pending': 'pending', ':etag': etag, ':now': now, ':lease': now + leaseSeconds, ':token': token };
-  const names = { '#status': 'status' };
+  const values = {
+    ':processing': 'processing', ':pending': 'pending', ':failed': 'failed', ':exhausted': 'retries_exhausted',
+    ':etag': etag, ':now': now, ':lease': now + leaseSeconds, ':token': token,
+  };
+  const names = { '#status': 'status', '#error': 'error', '#code': 'code' };
   const sets = ['#status = :processing', 'sourceEtag = :etag', 'leaseUntil = :lease', 'claimToken = :token'];
   addSets(sets, names, values, fields);
   try {
@@ -57,7 +61,8 @@ export async function claim(keys, { etag, leaseSeconds, fields }) {
         Key: keys,
         UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression:
-          'attribute_not_exists(imageId) OR #status = :pending OR (#status = :processing AND leaseUntil < :now) OR sourceEtag <> :etag',
+          'attribute_not_exists(imageId) OR #status = :pending OR (#status = :processing AND leaseUntil < :now) OR sourceEtag <> :etag' +
+          ' OR (#status = :failed AND #error.#code = :exhausted)',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
@@ -106,10 +111,12 @@ export async function finish(keys, token, record) {
   const values = { ':token': token };
   const sets = [];
   addSets(sets, names, values, record);
+  // A retry that completes clears what an earlier failed attempt recorded.
   const removes = ['leaseUntil', 'claimToken'];
-  if (!('error' in record)) {
-    names['#error'] = 'error';
-    removes.push('#error');
+  for (const stale of ['error', 'errorKey', 'writtenKeys']) {
+    if (stale in record) continue;
+    names[`#r_${stale}`] = stale;
+    removes.push(`#r_${stale}`);
   }
   try {
     await awsClient('dynamodb').send(
