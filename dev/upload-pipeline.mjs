@@ -37,9 +37,11 @@ const aws = await startLocalAws();
 let server;
 let poller;
 let stopping;
+// Fast: the dev server may be gone (SIGKILL) and its checks expect us gone within
+// seconds; an in-flight poll or batch is simply abandoned (SQS redelivers it).
 const stop = (code = 0) => {
   stopping ||= (async () => {
-    await poller?.stop().catch(() => {});
+    poller?.stop().catch(() => {});
     server?.closeAllConnections?.();
     server?.close();
     await aws.stop();

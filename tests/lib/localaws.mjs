@@ -105,7 +105,11 @@ export async function startLocalAws({ services = DEFAULT_SERVICES, port } = {}) 
   // stdin closes, i.e. when stop() ends it or this process dies in any way (SIGKILL
   // included), so a ministack never outlives its test.
   // (A background job's stdin is /dev/null unless redirected, hence fd 3.)
-  const watchdog = 'exec 3<&0; ms="$1"; "$ms" </dev/null 3<&- & server=$!; { read _ <&3; kill "$server" 2>/dev/null; } & exec 3<&-; wait "$server"';
+  // SIGKILL: its state is a temp dir removed anyway, and a graceful shutdown of its
+  // HTTP server waits for idle keep-alive connections, which takes seconds.
+  const watchdog =
+    'exec 3<&0; ms="$1"; "$ms" </dev/null 3<&- & server=$!; ' +
+    '{ read _ <&3; kill -9 "$server" 2>/dev/null; } & exec 3<&-; wait "$server"';
   const child = spawn('/bin/sh', ['-c', watchdog, 'localaws', binary], {
     cwd: dir,
     stdio: ['pipe', 'ignore', 'pipe'],
