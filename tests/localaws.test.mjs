@@ -53,7 +53,7 @@ describe('local AWS (ministack)', () => {
     await aws.clients.s3.send(new PutObjectCommand({ Bucket: 'notify-check', Key: 'uploads/u1/my photo+1.jpg', Body: 'x' }));
     await aws.clients.s3.send(new PutObjectCommand({ Bucket: 'notify-check', Key: '_derived/x.jpg', Body: 'x' }));
     const records = [];
-    for (let i = 0; i < 5 && records.length < 1; i++) {
+    for (let i = 0; i < 15 && records.length < 1; i++) {
       for (const m of await receive(aws.clients.sqs, queue.url, { wait: 1 })) {
         const body = JSON.parse(m.Body);
         if (body.Records) records.push(...body.Records);
@@ -73,7 +73,7 @@ describe('local AWS (ministack)', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'poison' }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'good' }));
     const counts = [];
-    for (let i = 0; i < 8 && counts.length < 3; i++) {
+    for (let i = 0; i < 20 && counts.length < 3; i++) {
       for (const m of await receive(sqs, queue.url, { wait: 1 })) {
         if (m.Body === 'good') {
           await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: m.ReceiptHandle }));
@@ -119,7 +119,8 @@ describe('local AWS (ministack)', () => {
         MessageAttributes: { status: { DataType: 'String', StringValue: 'completed' } },
       }),
     );
-    const [m] = await receive(aws.clients.sqs, queue.url);
+    let m;
+    for (let i = 0; i < 10 && !m; i++) [m] = await receive(aws.clients.sqs, queue.url, { wait: 1 });
     const envelope = JSON.parse(m.Body);
     assert.equal(envelope.Type, 'Notification');
     assert.deepEqual(JSON.parse(envelope.Message), { imageId: 'x' });

@@ -92,7 +92,7 @@ const poll = () => pollOnce(aws.clients.sqs, { queueUrl: queue.url, queueArn: qu
 async function pollMessages(count) {
   const reports = [];
   let seen = 0;
-  for (let i = 0; i < 10 && seen < count; i++) {
+  for (let i = 0; i < 20 && seen < count; i++) {
     const report = await poll();
     seen += report.received;
     if (report.received) reports.push(report);
@@ -101,12 +101,14 @@ async function pollMessages(count) {
   return reports;
 }
 
-async function receiveNotices() {
+/** The notices on the subscribed queue: waits for `expected` (SNS → SQS is asynchronous), then 1 s more for extras. */
+async function receiveNotices(expected = 1) {
   const out = [];
-  for (let i = 0; i < 3; i++) {
-    const res = await aws.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: notices.url, MaxNumberOfMessages: 10, WaitTimeSeconds: i ? 1 : 2 }),
-    );
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const res = await aws.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: notices.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    // Done after one empty receive once the expected ones are in (or time is up).
+    if (!res.Messages?.length && (out.length >= expected || Date.now() > deadline)) break;
     for (const m of res.Messages ?? []) {
       const envelope = JSON.parse(m.Body);
       out.push({ message: JSON.parse(envelope.Message), status: envelope.MessageAttributes?.status?.Value });
@@ -234,7 +236,7 @@ describe('upload pipeline on the local AWS', () => {
     assert.deepEqual(result, { batchItemFailures: [] });
     const [item] = await itemsOf('alice');
     assert.deepEqual(item, first, 'record untouched');
-    assert.equal((await receiveNotices()).length, 0, 'no second notice');
+    assert.equal((await receiveNotices(0)).length, 0, 'no second notice');
     const afterHead = await aws.clients.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: first.compressedKey }));
     assert.equal(afterHead.LastModified.getTime(), before.LastModified.getTime(), 'no second transform/write');
 
@@ -303,7 +305,7 @@ describe('upload pipeline on the local AWS', () => {
     const written = await listKeys('_derived/uploads/carol/b.jpg/');
     const recorded = Object.values(b.variants).flatMap((v) => (v.formats ? Object.values(v.formats) : [v])).map((v) => v.key);
     assert.deepEqual(written, [...new Set(recorded)].sort(), 'every variant of the record, nothing else');
-    const got = await receiveNotices();
+    const got = await receiveNotices(keys.length);
     assert.deepEqual(got.map((n) => n.message.originalKey).sort(), keys, 'one notice per upload');
     assert.equal((await aws.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, WaitTimeSeconds: 1 }))).Messages, undefined);
   });
@@ -327,7 +329,9 @@ describe('upload pipeline on the local AWS', () => {
     let [item] = await itemsOf('frank');
     assert.equal(item.status, 'failed');
     assert.equal(item.error.code, 'retries_exhausted');
-    assert.deepEqual(item.writtenKeys, await listKeys('_derived/uploads/frank/'));
+    // Known to be written (a PUT cut mid-answer may have landed unacknowledged).
+    const present = await listKeys('_derived/uploads/frank/');
+    assert.ok(item.writtenKeys.every((k) => present.includes(k)), `${item.writtenKeys} within ${present}`);
     const failedNotice = await receiveNotices();
     assert.deepEqual(failedNotice.map((n) => n.status), ['failed']);
     // Redriven from the DLQ (receive count 1 again), with S3 back: completed.
