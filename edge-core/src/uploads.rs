@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Config, Policy};
 use crate::error::{Error, Result};
 use crate::key;
-use crate::viewer::{viewer_request, Rewrite};
+use crate::request::decision::{viewer_request, Rewrite};
 
 /// A format an `fm=auto` entry is pre-generated in. `legacy` is what a browser without
 /// AVIF/WebP gets (JPEG, or PNG for transparent images).
