@@ -15,3 +15,6 @@ export const derivedPrefix = config.policy?.derivedPrefix ?? '_derived/';
 
 /** Largest original the origin handler downloads (`limits.maxInputBytes`). */
 export const maxInputBytes = config.limits?.maxInputBytes ?? 40 * 1024 * 1024;
+
+/** The whole parsed config, for settings the handlers read themselves (e.g. `api`). */
+export const bakedConfig = config;

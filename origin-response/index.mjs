@@ -4,7 +4,7 @@
 import { derivedPrefix, maxInputBytes } from '../lambda-common/config.mjs';
 import { loadShim } from '../lambda-common/wasm.mjs';
 import { handleOriginResponse } from './origin.mjs';
-import { s3ClientFor } from './s3.mjs';
+import { s3ClientFor } from '../lambda-common/s3.mjs';
 
 // Loaded and configured once per container, during Lambda's init phase.
 const shim = await loadShim(new URL('../edge-shim/pkg/', import.meta.url));

@@ -9,8 +9,9 @@
 // write), we answer 502 instead of redirecting again.
 
 import { errorResponse, headerValue, HttpError, logLine, toHttpError } from '../lambda-common/http.mjs';
-import { getObject, headObject, putObjectOnce, s3Origin } from './s3.mjs';
-import { fitsGenerated, IMMUTABLE, imageResponse, redirectResponse } from './respond.mjs';
+import { storeDerived } from '../lambda-common/derived.mjs';
+import { getObject, headObject, s3Origin } from '../lambda-common/s3.mjs';
+import { fitsGenerated, imageResponse, redirectResponse } from './respond.mjs';
 
 const MISS_STATUSES = new Set(['403', '404']);
 
@@ -91,16 +92,9 @@ async function respond(cf, deps, log, timings) {
 
   let putError;
   const putResult = await timed('put', () =>
-    putObjectOnce(
+    storeDerived(
       s3,
-      {
-        Bucket: origin.bucket,
-        Key: derivedKey,
-        Body: output.body,
-        ContentType: output.contentType,
-        CacheControl: IMMUTABLE,
-        Metadata: sourceMetadata(variant.original, original.etag),
-      },
+      { bucket: origin.bucket, key: derivedKey, output, originalKey: variant.original, etag: original.etag },
       signal,
     ).catch((err) => {
       putError = toHttpError(err);
@@ -140,14 +134,6 @@ function uriToKey(uri) {
 function writtenAfterMiss(lastModified, response) {
   const missAt = Date.parse(headerValue(response.headers, 'date') ?? '') || Date.now() - 5000;
   return lastModified instanceof Date && lastModified.getTime() >= Math.floor(missAt / 1000) * 1000;
-}
-
-// S3 user metadata must be ASCII; escape the rest (and `%` itself) like a URI.
-function sourceMetadata(originalKey, etag) {
-  const ascii = (s) => s.replace(/[^\x20-\x7e]|%/gu, (c) => encodeURIComponent(c));
-  const meta = { 'source-key': ascii(originalKey) };
-  if (typeof etag === 'string') meta['source-etag'] = ascii(etag);
-  return meta;
 }
 
 function stageTimer(timings) {

@@ -153,6 +153,8 @@ impl Default for Limits {
 pub struct Config {
     pub policy: Policy,
     pub limits: Limits,
+    /// The regional API's own settings (`api/`).
+    pub api: crate::api::ApiConfig,
 }
 
 impl Config {

@@ -5,6 +5,7 @@
 //! half sits behind the `codecs` feature so the viewer-request wasm stays small.
 
 pub mod accept;
+pub mod api;
 pub mod config;
 pub mod error;
 pub mod key;
