@@ -4,8 +4,7 @@
 // CDN_BASE_URL (and the standard AWS_* variables).
 
 import { bakedConfig, derivedPrefix, maxInputBytes } from '../lambda-common/config.mjs';
-import { dynamoClient } from '../lambda-common/dynamo.mjs';
-import { s3ClientFor } from '../lambda-common/s3.mjs';
+import { awsClient } from '../lambda-common/aws.mjs';
 import { loadShim } from '../lambda-common/wasm.mjs';
 import { handleApiEvent } from './router.mjs';
 
@@ -15,8 +14,8 @@ const shim = await loadShim(new URL('../edge-shim/pkg/', import.meta.url));
 function deps() {
   return {
     shim,
-    s3: s3ClientFor(process.env.AWS_REGION || 'us-east-1'),
-    dynamo: dynamoClient(),
+    s3: awsClient('s3'),
+    dynamo: awsClient('dynamodb'),
     bucket: process.env.IMAGES_BUCKET,
     table: process.env.METADATA_TABLE,
     cdnBaseUrl: process.env.CDN_BASE_URL,

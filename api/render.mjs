@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 
 import { binaryResponse, redirectResponse, requireCaller } from '../lambda-common/apigw.mjs';
-import { IMMUTABLE, storeDerived } from '../lambda-common/derived.mjs';
+import { derivedPutParams, IMMUTABLE } from '../lambda-common/derived.mjs';
 import { HttpError } from '../lambda-common/http.mjs';
 import { getObject, headObject, putObjectOnce } from '../lambda-common/s3.mjs';
 import { presignGet } from './presign.mjs';
@@ -82,11 +82,15 @@ export async function resize(request, deps, log) {
     log.bytesIn = original.body.length;
     const output = deps.shim.transformDerived(original.body, target.key);
     Object.assign(log, { bytesOut: output.body.length, width: output.width, height: output.height, format: output.format });
-    log.action = `generated-${await storeDerived(
-      deps.s3,
-      { bucket, key: target.key, output, originalKey: target.original, etag: original.etag },
-      signal,
-    )}`;
+    const params = derivedPutParams({
+      bucket,
+      key: target.key,
+      body: output.body,
+      contentType: output.contentType,
+      originalKey: target.original,
+      etag: original.etag,
+    });
+    log.action = `generated-${await putObjectOnce(deps.s3, params, signal)}`;
   }
   // One canonical, immutable object per key: the redirect may be cached like it.
   const headers = { 'cache-control': 'public, max-age=31536000' };

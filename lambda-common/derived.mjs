@@ -1,35 +1,30 @@
-// Storing a generated variant: every writer (origin-response, the API's /resize route,
-// the upload processor) writes the same headers and metadata, so an object looks the
-// same in S3 whoever made it first.
+// What every derived object carries, whoever writes it (the origin-response handler on
+// a cache miss, the upload processor eagerly): the same Cache-Control and the same
+// source metadata, so an eager variant is indistinguishable from one the edge made.
 
-import { putObjectOnce } from './s3.mjs';
-
-/** Derived keys name one immutable variant each. */
+/** A derived key always names the same variant of its original, so caches may keep it. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-/**
- * PutObject of `output` (`{ body, contentType }`, from the wasm core) under `key`, never
- * overwriting: `'stored'`, or `'exists'` when another writer was first.
- */
-export function storeDerived(s3, { bucket, key, output, originalKey, etag }, abortSignal) {
-  return putObjectOnce(
-    s3,
-    {
-      Bucket: bucket,
-      Key: key,
-      Body: output.body,
-      ContentType: output.contentType,
-      CacheControl: IMMUTABLE,
-      Metadata: sourceMetadata(originalKey, etag),
-    },
-    abortSignal,
-  );
+// S3 user metadata must be ASCII; escape the rest (and `%` itself) like a URI.
+function ascii(s) {
+  return s.replace(/[^\x20-\x7e]|%/gu, (c) => encodeURIComponent(c));
 }
 
-// S3 user metadata must be ASCII; escape the rest (and `%` itself) like a URI.
+/** `x-amz-meta-source-key` / `source-etag` of a derived object. */
 export function sourceMetadata(originalKey, etag) {
-  const ascii = (s) => s.replace(/[^\x20-\x7e]|%/gu, (c) => encodeURIComponent(c));
   const meta = { 'source-key': ascii(originalKey) };
   if (typeof etag === 'string') meta['source-etag'] = ascii(etag);
   return meta;
+}
+
+/** PutObject parameters of the derived object `key` made from `originalKey`@`etag`. */
+export function derivedPutParams({ bucket, key, body, contentType, originalKey, etag }) {
+  return {
+    Bucket: bucket,
+    Key: key,
+    Body: body,
+    ContentType: contentType,
+    CacheControl: IMMUTABLE,
+    Metadata: sourceMetadata(originalKey, etag),
+  };
 }

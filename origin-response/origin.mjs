@@ -9,8 +9,8 @@
 // write), we answer 502 instead of redirecting again.
 
 import { errorResponse, headerValue, HttpError, logLine, toHttpError } from '../lambda-common/http.mjs';
-import { storeDerived } from '../lambda-common/derived.mjs';
-import { getObject, headObject, s3Origin } from '../lambda-common/s3.mjs';
+import { derivedPutParams } from '../lambda-common/derived.mjs';
+import { getObject, headObject, putObjectOnce, s3Origin } from '../lambda-common/s3.mjs';
 import { fitsGenerated, imageResponse, redirectResponse } from './respond.mjs';
 
 const MISS_STATUSES = new Set(['403', '404']);
@@ -92,9 +92,16 @@ async function respond(cf, deps, log, timings) {
 
   let putError;
   const putResult = await timed('put', () =>
-    storeDerived(
+    putObjectOnce(
       s3,
-      { bucket: origin.bucket, key: derivedKey, output, originalKey: variant.original, etag: original.etag },
+      derivedPutParams({
+        bucket: origin.bucket,
+        key: derivedKey,
+        body: output.body,
+        contentType: output.contentType,
+        originalKey: variant.original,
+        etag: original.etag,
+      }),
       signal,
     ).catch((err) => {
       putError = toHttpError(err);

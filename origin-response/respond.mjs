@@ -3,6 +3,8 @@
 import { IMMUTABLE } from '../lambda-common/derived.mjs';
 import { cfHeaders } from '../lambda-common/http.mjs';
 
+export { IMMUTABLE };
+
 /**
  * Lambda@Edge allows at most 1 MB for a response generated in an origin event, headers
  * and base64 body included. Kept a little under 1,000,000 so either reading of "MB" holds.

@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::uploads::Uploads;
 
 /// Output formats the encoder can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
@@ -155,6 +156,8 @@ pub struct Config {
     pub limits: Limits,
     /// The regional API's own settings (`api/`).
     pub api: crate::api::ApiConfig,
+    /// The upload pipeline (upload-processor); see `crate::uploads`.
+    pub uploads: Uploads,
 }
 
 impl Config {
@@ -194,7 +197,7 @@ impl Config {
         {
             return bad("policy.quality values must be 1-100".into());
         }
-        Ok(())
+        self.uploads.validate(p)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod error;
 pub mod key;
 pub mod plan;
 pub mod request;
+pub mod uploads;
 pub mod viewer;
 
 // Image half, in pipeline order.
@@ -20,6 +21,9 @@ pub mod colour;
 pub mod decode;
 #[cfg(feature = "codecs")]
 pub mod encode;
+// PROVISIONAL until branch `recut` lands transformMany.
+#[cfg(feature = "codecs")]
+pub mod many;
 #[cfg(feature = "codecs")]
 pub mod orient;
 #[cfg(feature = "codecs")]

@@ -102,6 +102,38 @@ pub fn parse_derived_key(key: &str) -> Result<Object, JsValue> {
     Ok(out)
 }
 
+/// The effective `uploads` config section (every default filled in), for the upload
+/// processor: `{prefix, eager, autoFormats, compressed, errorPrefix}`.
+#[wasm_bindgen(js_name = uploadsConfig)]
+pub fn uploads_config() -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(&config().uploads.to_json())
+}
+
+/// The eager variants of the upload `originalKey` (an S3 key, not a URI):
+/// `[{entry, query, accept, autoFormat, negotiated, key}]`, each `key` exactly what
+/// `viewerRequest` gives for that query and `accept`.
+#[wasm_bindgen(js_name = eagerVariants)]
+pub fn eager_variants(original_key: &str) -> Result<js_sys::Array, JsValue> {
+    let config = config();
+    let variants = edge_core::uploads::eager_variants(original_key, &config).map_err(js_error)?;
+    let out = js_sys::Array::new();
+    for v in variants {
+        let obj = Object::new();
+        set(&obj, "entry", v.entry.into());
+        set(&obj, "query", v.query.into());
+        set(&obj, "accept", v.accept.into());
+        set(
+            &obj,
+            "autoFormat",
+            v.auto_format.map_or(JsValue::NULL, |f| f.name().into()),
+        );
+        set(&obj, "negotiated", v.negotiated.into());
+        set(&obj, "key", v.key.into());
+        out.push(&obj);
+    }
+    Ok(out)
+}
+
 #[cfg(feature = "codecs")]
 mod codecs {
     use super::*;
@@ -124,6 +156,63 @@ mod codecs {
         let config = config();
         let (_original, variant) = key::parse(derived_key, &config.policy).map_err(js_error)?;
         run(input, &variant, &config)
+    }
+
+    /// PROVISIONAL (branch `upload`) until branch `recut` lands its own: every derived key
+    /// in `keys` from one decode of `input`. Returns `{source: {format, width, height},
+    /// outputs: [{key, body, contentType, width, height, format, timings} | {key,
+    /// error: {status, code, message}}]}`; throws when the original cannot be read.
+    #[wasm_bindgen(js_name = transformMany)]
+    pub fn transform_many(input: &[u8], keys: Vec<String>) -> Result<Object, JsValue> {
+        let config = config();
+        let (source, outputs) =
+            edge_core::many::transform_many(input, &keys, &config).map_err(js_error)?;
+        let src = Object::new();
+        set(&src, "format", source.format.name().into());
+        set(&src, "width", source.width.into());
+        set(&src, "height", source.height.into());
+        let list = js_sys::Array::new();
+        for (key, result) in keys.into_iter().zip(outputs) {
+            let item = match result {
+                Ok(output) => output_object(output),
+                Err(e) => {
+                    let err = Object::new();
+                    set(&err, "status", e.status().into());
+                    set(&err, "code", e.code().into());
+                    set(&err, "message", e.message().into());
+                    let item = Object::new();
+                    set(&item, "error", err.into());
+                    item
+                }
+            };
+            set(&item, "key", key.into());
+            list.push(&item);
+        }
+        let out = Object::new();
+        set(&out, "source", src.into());
+        set(&out, "outputs", list.into());
+        Ok(out)
+    }
+
+    fn output_object(output: Output) -> Object {
+        let Output {
+            bytes,
+            format,
+            width,
+            height,
+        } = output;
+        let out = Object::new();
+        set(
+            &out,
+            "body",
+            js_sys::Uint8Array::from(bytes.as_slice()).into(),
+        );
+        set(&out, "contentType", format.media_type().into());
+        set(&out, "width", width.into());
+        set(&out, "height", height.into());
+        set(&out, "format", format.name().into());
+        set(&out, "timings", Object::new().into());
+        out
     }
 
     fn run(input: &[u8], variant: &Variant, config: &Config) -> Result<Object, JsValue> {

@@ -1,0 +1,272 @@
+//! The upload pipeline's part of the config (`uploads` in the baked JSON) and its one
+//! rule: which derived objects an upload gets eagerly. Each `uploads.eager` entry is a
+//! query exactly as the site's pages request it; it is mapped to derived keys by the
+//! same [`viewer_request`] the edge runs, so an eager variant is the object the edge
+//! would have made. A negotiated entry (`fm=auto`, or any entry with
+//! `policy.autoFormatByDefault`) is made once per `uploads.autoFormats` format, each
+//! keyed as for a browser whose `Accept` picks that format.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Policy};
+use crate::error::{Error, Result};
+use crate::key;
+use crate::viewer::{viewer_request, Rewrite};
+
+/// A format an `fm=auto` entry is pre-generated in. `legacy` is what a browser without
+/// AVIF/WebP gets (JPEG, or PNG for transparent images).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoFormat {
+    Avif,
+    Webp,
+    Legacy,
+}
+
+impl AutoFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            AutoFormat::Avif => "avif",
+            AutoFormat::Webp => "webp",
+            AutoFormat::Legacy => "legacy",
+        }
+    }
+
+    /// An `Accept` header of a browser that negotiates to this format.
+    pub fn accept(self) -> &'static str {
+        match self {
+            AutoFormat::Avif => "image/avif,image/webp,image/*,*/*;q=0.8",
+            AutoFormat::Webp => "image/webp,image/*,*/*;q=0.8",
+            AutoFormat::Legacy => "image/jpeg,image/png,image/*;q=0.8",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Uploads {
+    /// Only keys under this prefix are processed (`uploads/<userId>/<name>`).
+    pub prefix: String,
+    /// Entry name → query, e.g. `"thumbnail": "preset=thumbnail"`.
+    pub eager: BTreeMap<String, String>,
+    /// Formats a negotiated entry is made in, preferred first.
+    pub auto_formats: Vec<AutoFormat>,
+    /// The entry whose size the savings figure uses.
+    pub compressed: String,
+    /// Where originals the core refuses are copied.
+    pub error_prefix: String,
+}
+
+impl Default for Uploads {
+    fn default() -> Self {
+        let eager = [
+            ("thumbnail", "preset=thumbnail"),
+            ("medium", "preset=medium"),
+            ("large", "preset=large"),
+            ("compressed", "w=1200&h=1200&fm=webp&q=80"),
+        ];
+        Uploads {
+            prefix: "uploads/".into(),
+            eager: eager
+                .iter()
+                .map(|(n, q)| (n.to_string(), q.to_string()))
+                .collect(),
+            auto_formats: vec![AutoFormat::Webp, AutoFormat::Legacy],
+            compressed: "compressed".into(),
+            error_prefix: "errors/".into(),
+        }
+    }
+}
+
+impl Uploads {
+    /// Structural checks; the entry queries themselves are checked when planned (they
+    /// may use presets that only the policy defines).
+    pub fn validate(&self, policy: &Policy) -> Result<()> {
+        let bad = |m: &str| Err(Error::internal(format!("invalid config: uploads.{m}")));
+        let is_prefix = |p: &str| p.len() >= 2 && p.ends_with('/') && !p.starts_with('/');
+        if !is_prefix(&self.prefix) {
+            return bad("prefix must be like \"uploads/\"");
+        }
+        if !is_prefix(&self.error_prefix) {
+            return bad("errorPrefix must be like \"errors/\"");
+        }
+        // Loop guard: the processor's own writes must never be under the watched prefix.
+        for other in [&self.error_prefix, &policy.derived_prefix] {
+            if other.starts_with(&self.prefix) || self.prefix.starts_with(other.as_str()) {
+                return bad("prefix must not overlap errorPrefix or policy.derivedPrefix");
+            }
+        }
+        if self.eager.keys().any(|n| n.is_empty() || n.len() > 64) {
+            return bad("eager entry names must be 1-64 characters");
+        }
+        if self.auto_formats.is_empty() {
+            return bad("autoFormats must not be empty (allowed: avif, webp, legacy)");
+        }
+        if !self.compressed.is_empty() && !self.eager.contains_key(&self.compressed) {
+            return bad("compressed must name an eager entry (or be empty)");
+        }
+        Ok(())
+    }
+
+    pub fn to_json(&self) -> String {
+        // Plain strings and lists: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// One derived object to make for an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EagerVariant {
+    /// The `uploads.eager` entry it comes from.
+    pub entry: String,
+    /// The entry's query, as pages request it.
+    pub query: String,
+    /// The `Accept` it was keyed for (the first auto format for non-negotiated entries).
+    pub accept: String,
+    /// For negotiated entries, the auto format it stands for.
+    pub auto_format: Option<AutoFormat>,
+    pub negotiated: bool,
+    /// The derived S3 key the viewer-request handler computes.
+    pub key: String,
+}
+
+/// The derived objects for the upload `original_key`, by entry name (two entries may
+/// name the same key; the caller makes each key once).
+/// Errors: `invalid_key` for a key the edge could not serve; an entry whose query the
+/// core refuses is a config error (500 `internal`, naming the entry).
+pub fn eager_variants(original_key: &str, config: &Config) -> Result<Vec<EagerVariant>> {
+    let uploads = &config.uploads;
+    let uri = key::key_to_uri(original_key);
+    let mut out: Vec<EagerVariant> = Vec::new();
+    for (entry, query) in &uploads.eager {
+        let keyed = |accept: &str| -> Result<Option<(String, bool)>> {
+            match viewer_request(&uri, query, Some(accept), config) {
+                Ok(Rewrite::Derived {
+                    key, negotiated, ..
+                }) => Ok(Some((key, negotiated))),
+                Ok(Rewrite::PassThrough) => Ok(None),
+                Err(e) if e.code() == "invalid_key" => Err(e),
+                Err(e) => Err(Error::internal(format!(
+                    "invalid config: uploads.eager.{entry} ({query}): {}",
+                    e.message()
+                ))),
+            }
+        };
+        let first = uploads.auto_formats[0];
+        let Some((key, negotiated)) = keyed(first.accept())? else {
+            return Err(Error::internal(format!(
+                "invalid config: uploads.eager.{entry} ({query}) has no resize parameters"
+            )));
+        };
+        let mut push = |key: String, accept: &str, auto_format: Option<AutoFormat>| {
+            if !out.iter().any(|v| v.entry == *entry && v.key == key) {
+                out.push(EagerVariant {
+                    entry: entry.clone(),
+                    query: query.clone(),
+                    accept: accept.to_string(),
+                    auto_format,
+                    negotiated,
+                    key,
+                });
+            }
+        };
+        if !negotiated {
+            push(key, first.accept(), None);
+            continue;
+        }
+        for &format in &uploads.auto_formats {
+            if let Some((key, _)) = keyed(format.accept())? {
+                push(key, format.accept(), Some(format));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(uploads: &str) -> Config {
+        Config::from_json(&format!(r#"{{"uploads":{uploads}}}"#)).unwrap()
+    }
+
+    #[test]
+    fn defaults_and_validation() {
+        let d = Uploads::default();
+        assert_eq!(d.prefix, "uploads/");
+        assert_eq!(d.eager["compressed"], "w=1200&h=1200&fm=webp&q=80");
+        assert!(d.validate(&Policy::default()).is_ok());
+        for bad in [
+            r#"{"prefix":"up"}"#,
+            r#"{"prefix":"_derived/x/"}"#,
+            r#"{"errorPrefix":"uploads/errors/"}"#,
+            r#"{"autoFormats":[]}"#,
+            r#"{"compressed":"nope"}"#,
+            r#"{"autoFormats":["gif"]}"#,
+            r#"{"unknown":1}"#,
+        ] {
+            assert!(
+                Config::from_json(&format!(r#"{{"uploads":{bad}}}"#)).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_entries_are_keyed_once_negotiated_ones_per_auto_format() {
+        let cfg = config(
+            r#"{"eager":{"small":"w=150&h=150&fit=cover","page":"w=600&fm=auto","same":"fit=cover&h=150&w=150"},"compressed":""}"#,
+        );
+        let v = eager_variants("uploads/u1/my cat.jpg", &cfg).unwrap();
+        let keys: Vec<_> = v
+            .iter()
+            .map(|v| (v.entry.as_str(), v.key.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("page", "_derived/uploads/u1/my cat.jpg/w_600,fm_auto.webp"),
+                (
+                    "page",
+                    "_derived/uploads/u1/my cat.jpg/w_600,fm_auto.legacy"
+                ),
+                (
+                    "same",
+                    "_derived/uploads/u1/my cat.jpg/w_150,h_150,fit_cover.source"
+                ),
+                (
+                    "small",
+                    "_derived/uploads/u1/my cat.jpg/w_150,h_150,fit_cover.source"
+                ),
+            ]
+        );
+        assert_eq!(v[1].auto_format, Some(AutoFormat::Legacy));
+        assert!(v[0].negotiated && !v[2].negotiated && !v[3].negotiated);
+        // Each key is exactly what the viewer computes for that Accept.
+        for x in &v {
+            let Rewrite::Derived { key, .. } =
+                viewer_request("/uploads/u1/my%20cat.jpg", &x.query, Some(&x.accept), &cfg)
+                    .unwrap()
+            else {
+                panic!()
+            };
+            assert_eq!(key, x.key);
+        }
+    }
+
+    #[test]
+    fn bad_entries_are_config_errors_bad_keys_are_invalid_key() {
+        let cfg = config(r#"{"eager":{"x":"w=0"},"compressed":""}"#);
+        let e = eager_variants("uploads/a.jpg", &cfg).unwrap_err();
+        assert_eq!(e.code(), "internal");
+        assert!(e.message().contains("uploads.eager.x"), "{}", e.message());
+        let cfg = config(r#"{"eager":{"x":"w=10"},"compressed":""}"#);
+        assert_eq!(
+            eager_variants("uploads/../a.jpg", &cfg).unwrap_err().code(),
+            "invalid_key"
+        );
+    }
+}
