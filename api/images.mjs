@@ -11,6 +11,8 @@ import { configured } from './settings.mjs';
 export const USER_INDEX = 'user-id-index';
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
+/** Record states the upload pipeline ends in; anything else reads as pending. */
+const FINISHED = new Set(['completed', 'failed']);
 
 export async function getImage(request, deps, log) {
   const userId = requireCaller(request);
@@ -36,7 +38,8 @@ export async function getImage(request, deps, log) {
   }
   const item = res.Items?.[0];
   if (!item || item.userId !== userId) throw notFound;
-  if (item.status === 'pending') return jsonResponse(200, { status: 'pending' });
+  // `processing` (the pipeline holds it) is still pending to the client.
+  if (!FINISHED.has(item.status)) return jsonResponse(200, { status: 'pending' });
   return jsonResponse(200, item);
 }
 
@@ -64,7 +67,7 @@ export async function listImages(request, deps) {
     throw dynamoFailure('Query', err);
   }
   const items = (res.Items ?? []).map((item) =>
-    item.status === 'pending' ? { imageId: item.imageId, status: 'pending', uploadedAt: item.uploadedAt } : item,
+    !FINISHED.has(item.status) ? { imageId: item.imageId, status: 'pending', uploadedAt: item.uploadedAt } : item,
   );
   const body = { items };
   if (res.LastEvaluatedKey) body.next = encodeNext(res.LastEvaluatedKey);

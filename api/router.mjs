@@ -7,14 +7,24 @@ import { getImage, listImages } from './images.mjs';
 import { resize, transform } from './render.mjs';
 import { createUpload } from './uploads.mjs';
 
-// [method, path pattern, handler]; `{name}` matches one non-empty path segment.
+// [method, path pattern, handler, who needs a caller]; `{name}` matches one path
+// segment. The same routes (and authorizers) are in infra/template.yaml.
 const ROUTES = [
-  ['POST', '/uploads', createUpload],
-  ['GET', '/images', listImages],
-  ['GET', '/images/{imageId}', getImage],
-  ['POST', '/transform', transform],
-  ['GET', '/resize', resize],
+  ['POST', '/uploads', createUpload, 'caller'],
+  ['GET', '/images', listImages, 'caller'],
+  ['GET', '/images/{imageId}', getImage, 'caller'],
+  ['POST', '/transform', transform, 'api.transformRequiresAuth'],
+  ['GET', '/resize', resize, 'nobody'],
 ];
+
+/** `[method, path, {auth}]` of every route, for a gateway in front of the handler. */
+export function routeTable({ transformRequiresAuth = false } = {}) {
+  return ROUTES.map(([method, pattern, , who]) => [
+    method,
+    pattern,
+    { auth: who === 'caller' || (who === 'api.transformRequiresAuth' && transformRequiresAuth) },
+  ]);
+}
 
 const COMPILED = ROUTES.map(([method, pattern, run]) => ({
   method,
