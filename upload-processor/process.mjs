@@ -24,7 +24,7 @@ const PUT_CONCURRENCY = 8;
 /**
  * Process one object reference `{bucket, key, etag, size, time}`. `deps`: `shim`,
  * `uploads` (effective config section), `maxInputBytes`, `leaseSeconds`.
- * Returns `{outcome, ...}` with outcome `ignored`, `stale`, `duplicate`, `busy`,
+ * Returns `{outcome, ...}` with outcome `ignored`, `gone`, `duplicate`, `busy`,
  * `completed` or `failed`; throws TransientError for a retry.
  */
 export async function processObject(ref, deps) {
@@ -37,7 +37,7 @@ export async function processObject(ref, deps) {
   let token;
   try {
     const original = await getOriginal(ref, deps.maxInputBytes);
-    if (!original) return { outcome: 'stale', key: ref.key };
+    if (!original) return { outcome: 'gone', key: ref.key };
     const etag = original.etag;
     const imageId = original.metadata['image-id'] || deterministicId(ref.bucket, ref.key, etag);
     const existing = await findItem(imageId);
@@ -90,10 +90,12 @@ export async function processObject(ref, deps) {
 async function getOriginal(ref, maxInputBytes) {
   let res;
   try {
-    res = await awsClient('s3').send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(ref.etag ? { IfMatch: `"${ref.etag}"` } : {}) }));
+    // The object as it is now: if a newer upload replaced the one in the event, this
+    // processes the newer content under its own ETag, and its own event is then a duplicate.
+    res = await awsClient('s3').send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
   } catch (err) {
-    // Gone, or replaced by a newer upload (its own event follows): nothing to do for this one.
-    if ([404, 412].includes(httpStatusOf(err)) || ['NoSuchKey', 'PreconditionFailed'].includes(err?.name)) return null;
+    // Deleted since: nothing to do.
+    if (httpStatusOf(err) === 404 || err?.name === 'NoSuchKey') return null;
     throw err;
   }
   const etag = String(res.ETag ?? ref.etag ?? '').replace(/^"|"$/g, '');
@@ -124,13 +126,13 @@ function makeVariants(body, originalKey, deps) {
 }
 
 function completedRecord(base, made, uploads, started) {
+  // URIs come from the core (the viewer's own encoding); only the CDN base is added.
   const cdn = (process.env.CDN_BASE_URL ?? '').replace(/\/+$/, '');
-  const objectUrl = (key) => `${cdn}/${encodeKeyPath(key)}`;
   const variants = {};
   for (const v of made.planned) {
     const o = made.byKey.get(v.key);
-    const entry = { key: v.key, url: objectUrl(v.key), format: o.format, width: o.width, height: o.height, bytes: o.body.length };
-    const current = (variants[v.entry] ??= { ...entry, url: `${objectUrl(base.originalKey)}?${v.query}` });
+    const entry = { key: v.key, url: `${cdn}${v.uri}`, format: o.format, width: o.width, height: o.height, bytes: o.body.length };
+    const current = (variants[v.entry] ??= { ...entry, url: `${cdn}${v.sourceUri}?${v.query}` });
     if (v.negotiated) (current.formats ??= {})[v.autoFormat] = entry;
   }
   const compressed = variants[uploads.compressed];
@@ -197,7 +199,7 @@ function epochSeconds(time) {
   return Math.floor((Number.isFinite(ms) ? ms : Date.now()) / 1000);
 }
 
-/** An S3 key as a URL path (each segment percent-encoded, `/` kept). */
+/** An S3 key for CopySource (the S3 API wants it URL-encoded, `/` kept). */
 function encodeKeyPath(key) {
   return key.split('/').map(encodeURIComponent).join('/');
 }

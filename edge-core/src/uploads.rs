@@ -130,6 +130,10 @@ pub struct EagerVariant {
     pub negotiated: bool,
     /// The derived S3 key the viewer-request handler computes.
     pub key: String,
+    /// The derived object's URI (percent-encoded, as CloudFront requests it).
+    pub uri: String,
+    /// The original's URI; pages request `<source_uri>?<query>`.
+    pub source_uri: String,
 }
 
 /// The derived objects for the upload `original_key`, by entry name (two entries may
@@ -141,11 +145,13 @@ pub fn eager_variants(original_key: &str, config: &Config) -> Result<Vec<EagerVa
     let uri = key::key_to_uri(original_key);
     let mut out: Vec<EagerVariant> = Vec::new();
     for (entry, query) in &uploads.eager {
-        let keyed = |accept: &str| -> Result<Option<(String, bool)>> {
+        let keyed = |accept: &str| -> Result<Option<(String, String, bool)>> {
             match viewer_request(&uri, query, Some(accept), config) {
                 Ok(Rewrite::Derived {
-                    key, negotiated, ..
-                }) => Ok(Some((key, negotiated))),
+                    key,
+                    uri: derived_uri,
+                    negotiated,
+                }) => Ok(Some((key, derived_uri, negotiated))),
                 Ok(Rewrite::PassThrough) => Ok(None),
                 Err(e) if e.code() == "invalid_key" => Err(e),
                 Err(e) => Err(Error::internal(format!(
@@ -155,12 +161,12 @@ pub fn eager_variants(original_key: &str, config: &Config) -> Result<Vec<EagerVa
             }
         };
         let first = uploads.auto_formats[0];
-        let Some((key, negotiated)) = keyed(first.accept())? else {
+        let Some((key, derived_uri, negotiated)) = keyed(first.accept())? else {
             return Err(Error::internal(format!(
                 "invalid config: uploads.eager.{entry} ({query}) has no resize parameters"
             )));
         };
-        let mut push = |key: String, accept: &str, auto_format: Option<AutoFormat>| {
+        let mut push = |key: String, derived_uri: String, accept: &str, auto_format| {
             if !out.iter().any(|v| v.entry == *entry && v.key == key) {
                 out.push(EagerVariant {
                     entry: entry.clone(),
@@ -169,16 +175,18 @@ pub fn eager_variants(original_key: &str, config: &Config) -> Result<Vec<EagerVa
                     auto_format,
                     negotiated,
                     key,
+                    uri: derived_uri,
+                    source_uri: uri.clone(),
                 });
             }
         };
         if !negotiated {
-            push(key, first.accept(), None);
+            push(key, derived_uri, first.accept(), None);
             continue;
         }
         for &format in &uploads.auto_formats {
-            if let Some((key, _)) = keyed(format.accept())? {
-                push(key, format.accept(), Some(format));
+            if let Some((key, derived_uri, _)) = keyed(format.accept())? {
+                push(key, derived_uri, format.accept(), Some(format));
             }
         }
     }
@@ -245,6 +253,11 @@ mod tests {
         );
         assert_eq!(v[1].auto_format, Some(AutoFormat::Legacy));
         assert!(v[0].negotiated && !v[2].negotiated && !v[3].negotiated);
+        assert_eq!(v[0].source_uri, "/uploads/u1/my%20cat.jpg");
+        assert_eq!(
+            v[0].uri,
+            "/_derived/uploads/u1/my%20cat.jpg/w_600,fm_auto.webp"
+        );
         // Each key is exactly what the viewer computes for that Accept.
         for x in &v {
             let Rewrite::Derived { key, .. } =

@@ -110,8 +110,9 @@ pub fn uploads_config() -> Result<JsValue, JsValue> {
 }
 
 /// The eager variants of the upload `originalKey` (an S3 key, not a URI):
-/// `[{entry, query, accept, autoFormat, negotiated, key}]`, each `key` exactly what
-/// `viewerRequest` gives for that query and `accept`.
+/// `[{entry, query, accept, autoFormat, negotiated, key, uri, sourceUri}]`, each `key`
+/// and `uri` exactly what `viewerRequest` gives for that query and `accept`; pages
+/// request `sourceUri + "?" + query`.
 #[wasm_bindgen(js_name = eagerVariants)]
 pub fn eager_variants(original_key: &str) -> Result<js_sys::Array, JsValue> {
     let config = config();
@@ -129,6 +130,8 @@ pub fn eager_variants(original_key: &str) -> Result<js_sys::Array, JsValue> {
         );
         set(&obj, "negotiated", v.negotiated.into());
         set(&obj, "key", v.key.into());
+        set(&obj, "uri", v.uri.into());
+        set(&obj, "sourceUri", v.source_uri.into());
         out.push(&obj);
     }
     Ok(out)
