@@ -18,6 +18,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
 import { loadShim } from '../lambda-common/wasm.mjs';
 import { startLocalAws } from '../tests/lib/localaws.mjs';
+import { startDevApi } from './api.mjs';
 import { startPoller } from './upload-poller.mjs';
 import { deployUploadStack } from './upload-stack.mjs';
 
@@ -36,10 +37,12 @@ const log = (line) => process.stderr.write(`[uploads] ${line}\n`);
 const aws = await startLocalAws();
 let server;
 let poller;
+let devApi;
 let stopping;
 const stop = (code = 0) => {
   stopping ||= (async () => {
     await poller?.stop().catch(() => {});
+    await devApi?.stop().catch(() => {});
     server?.closeAllConnections?.();
     server?.close();
     await aws.stop();
@@ -69,6 +72,8 @@ try {
     shim.configure(JSON.stringify({ ...baked, uploads: { ...(baked.uploads ?? {}), eager: FALLBACK_EAGER } }));
   }
   const uploads = shim.uploadsConfig();
+  // The regional API (issue 14) on the same local AWS: the demo's presigned-upload form.
+  devApi = await startDevApi({ s3: aws.clients.s3, bucket, table, log });
   const queueArn = await aws.queueArn(queueUrl);
   const batches = [];
   poller = startPoller(aws.clients.sqs, { queueUrl, queueArn, handler, waitSeconds: 2 }, (report) => {
@@ -114,6 +119,7 @@ try {
           failed: items.filter((i) => i.status === 'failed').slice(0, 50),
           notices: receivedNotices,
           batches,
+          api: devApi.info,
         });
       }
       if (req.method === 'POST' && url.pathname === '/__uploads/api/upload') {
