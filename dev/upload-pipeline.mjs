@@ -63,6 +63,10 @@ try {
   Object.assign(process.env, aws.env, { METADATA_TABLE: table, NOTIFY_TOPIC_ARN: topic, CDN_BASE_URL: process.env.DEV_CDN_BASE_URL ?? '' });
 
   const { handler } = await import('../upload-processor/index.mjs');
+  // The regional API (issue 14) on the same local AWS: the demo's presigned-upload form.
+  // Started before the eager fallback below: loading a handler configures the shared
+  // wasm module with the baked config again.
+  devApi = await startDevApi({ s3: aws.clients.s3, bucket, table, log });
   const shim = await loadShim(new URL('../edge-shim/pkg/', import.meta.url));
   try {
     shim.eagerVariants(`${shim.uploadsConfig().prefix}demo/check.jpg`);
@@ -72,8 +76,6 @@ try {
     shim.configure(JSON.stringify({ ...baked, uploads: { ...(baked.uploads ?? {}), eager: FALLBACK_EAGER } }));
   }
   const uploads = shim.uploadsConfig();
-  // The regional API (issue 14) on the same local AWS: the demo's presigned-upload form.
-  devApi = await startDevApi({ s3: aws.clients.s3, bucket, table, log });
   const queueArn = await aws.queueArn(queueUrl);
   const batches = [];
   poller = startPoller(aws.clients.sqs, { queueUrl, queueArn, handler, waitSeconds: 2 }, (report) => {

@@ -6,7 +6,8 @@ use serde::Deserialize;
 
 use crate::config::{Config, Limits};
 use crate::error::{Error, Result};
-use crate::{key, plan, request};
+use crate::key;
+use crate::viewer::{self, Rewrite};
 
 /// The `api` section of the config.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
@@ -44,12 +45,18 @@ pub struct ResizeTarget {
 /// `GET /resize?<query>`: the query holds exactly one `key`, either a canonical derived
 /// key (`_derived/photos/cat.jpg/w_300.source`) or the AWS sample's `WxH/<original>`
 /// form (`300x200/photos/cat.jpg`, either side may be empty), which means the same as
-/// `/<original>?w=W&h=H` at the edge. The same key safety and policy rules apply.
+/// `/<original>?w=W&h=H` at the edge. Both go through the viewer decision itself
+/// (`viewer::viewer_request`), so key safety, policy (and whatever else the edge checks)
+/// are exactly the edge's.
 pub fn resize_target(query: &str, accept: Option<&str>, config: &Config) -> Result<ResizeTarget> {
     let policy = &config.policy;
     let spec = single_key_param(query)?;
     if spec.starts_with(policy.derived_prefix.as_str()) {
-        // `parse` accepts only the byte-identical canonical spelling.
+        // The edge passes a derived URI through only when it is canonical.
+        match viewer::viewer_request(&key::key_to_uri(&spec), "", accept, config)? {
+            Rewrite::PassThrough => {}
+            Rewrite::Derived { .. } => return Err(Error::internal("derived key was rewritten")),
+        }
         let (original_key, variant) = key::parse(&spec, policy)?;
         return Ok(ResizeTarget {
             derived_key: spec,
@@ -63,22 +70,29 @@ pub fn resize_target(query: &str, accept: Option<&str>, config: &Config) -> Resu
     if !digits(w) || !digits(h) || (w.is_empty() && h.is_empty()) {
         return Err(key_shape_error(&spec));
     }
-    // Through the query grammar, so sizes get exactly the edge's checks and messages.
-    let mut query = Vec::new();
+    let mut edge_query = Vec::new();
     if !w.is_empty() {
-        query.push(format!("w={w}"));
+        edge_query.push(format!("w={w}"));
     }
     if !h.is_empty() {
-        query.push(format!("h={h}"));
+        edge_query.push(format!("h={h}"));
     }
-    let params = request::parse_query(&query.join("&"))?;
-    let variant = plan::plan(&params, accept, policy)?;
-    let derived_key = key::derive(original_key, &variant, policy)?;
-    Ok(ResizeTarget {
-        derived_key,
-        original_key: original_key.to_string(),
-        negotiated: variant.negotiated,
-    })
+    // Safety first: `key_to_uri` would encode what `uri_to_key` then refuses anyway,
+    // but the error names the key rather than a URI.
+    key::validate_original_key(original_key, policy)?;
+    let uri = key::key_to_uri(original_key);
+    match viewer::viewer_request(&uri, &edge_query.join("&"), accept, config)? {
+        Rewrite::Derived {
+            key: derived_key,
+            negotiated,
+            ..
+        } => Ok(ResizeTarget {
+            derived_key,
+            original_key: original_key.to_string(),
+            negotiated,
+        }),
+        Rewrite::PassThrough => Err(Error::internal("resize request was not rewritten")),
+    }
 }
 
 fn single_key_param(query: &str) -> Result<String> {
