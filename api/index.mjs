@@ -3,13 +3,16 @@
 // wasm core and baked config as the edge. Environment: IMAGES_BUCKET, METADATA_TABLE,
 // CDN_BASE_URL (and the standard AWS_* variables).
 
-import { bakedConfig, derivedPrefix, maxInputBytes } from '../lambda-common/config.mjs';
 import { awsClient } from '../lambda-common/aws.mjs';
-import { loadShim } from '../lambda-common/wasm.mjs';
+import { loadConfiguredShim } from '../lambda-common/wasm.mjs';
 import { handleApiEvent } from './router.mjs';
 
-// Loaded and configured once per container, during Lambda's init phase.
-const shim = await loadShim(new URL('../edge-shim/pkg/', import.meta.url));
+// Loaded and configured once per container, during Lambda's init phase. `config` is the
+// core's effective config (every default filled in).
+const { shim, config } = await loadConfiguredShim(new URL('../edge-shim/pkg/', import.meta.url));
+
+/** The settings a gateway in front of this handler needs (dev/api.mjs). */
+export const transformRequiresAuth = config.api?.transformRequiresAuth === true;
 
 function deps() {
   return {
@@ -19,10 +22,10 @@ function deps() {
     bucket: process.env.IMAGES_BUCKET,
     table: process.env.METADATA_TABLE,
     cdnBaseUrl: process.env.CDN_BASE_URL,
-    derivedPrefix,
-    uploadPrefix: bakedConfig.uploads?.prefix ?? 'uploads/',
-    maxInputBytes,
-    transformRequiresAuth: bakedConfig.api?.transformRequiresAuth === true,
+    derivedPrefix: config.policy.derivedPrefix,
+    uploadPrefix: config.uploads?.prefix ?? 'uploads/',
+    maxInputBytes: config.limits.maxInputBytes,
+    transformRequiresAuth,
     now: () => Date.now(),
   };
 }

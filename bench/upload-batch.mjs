@@ -80,6 +80,9 @@ try {
   }
   const invocations = [];
   let handled = 0;
+  // CPU time of this process while the handler runs: what a Lambda with about one vCPU
+  // (1,536 MB is 0.87 vCPU) would be busy for, independent of this machine's load.
+  const cpuBefore = process.cpuUsage();
   for (let polls = 0; handled < count + 1 && polls < count; polls++) {
     const t = performance.now();
     const report = await pollOnce(aws.clients.sqs, { queueUrl: queue.url, queueArn: queue.arn, handler, waitSeconds: 2 });
@@ -87,6 +90,7 @@ try {
     handled += report.received;
     invocations.push({ ms: performance.now() - t, messages: report.received, failed: report.failed.length });
   }
+  const cpu = process.cpuUsage(cpuBefore);
   const docs = DynamoDBDocumentClient.from(aws.clients.dynamodb);
   const items = [];
   let start;
@@ -115,6 +119,8 @@ try {
     thumbnailAloneMs: thumbnail,
     invocations: invocations.length,
     handlerSecondsPerImage: Math.round(billedSecondsPerImage * 1000) / 1000,
+    cpuSecondsPerImage: Math.round(((cpu.user + cpu.system) / 1e6 / done.length) * 1000) / 1000,
+    costPerImageAtCpuTimeUsd: Number(((((cpu.user + cpu.system) / 1e6 / done.length) / 0.87) * memoryGb * PRICE_GB_SECOND + (invocations.length * PRICE_REQUEST) / done.length).toPrecision(3)),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     memoryMb: Number(opts['memory-mb']),
     costPerImageUsd: Number(costPerImage.toPrecision(3)),

@@ -7,7 +7,6 @@
 import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 
 import { routeTable } from '../api/router.mjs';
-import { bakedConfig } from '../lambda-common/config.mjs';
 import { startApiGateway } from './apigateway.mjs';
 
 export const DEV_USER = 'demo';
@@ -22,10 +21,10 @@ export async function startDevApi({ s3, bucket, table, log = () => {} }) {
       },
     }),
   );
-  const { handler } = await import('../api/index.mjs');
+  const { handler, transformRequiresAuth } = await import('../api/index.mjs');
   const gateway = await startApiGateway({
     handler,
-    routes: routeTable({ transformRequiresAuth: bakedConfig.api?.transformRequiresAuth === true }),
+    routes: routeTable({ transformRequiresAuth }),
     log: (line) => log(`api ${line}`),
   });
   log(`regional API on ${gateway.url} (development token for user ${DEV_USER})`);

@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 
-import { parseCfnYaml } from '../infra/cfn-yaml.mjs';
+import { parseCfnYaml } from '../infra/cfn-template.mjs';
 
 const TEMPLATE = new URL('../infra/template.yaml', import.meta.url);
 export const AWS_ONLY = ['UploadProcessorFunction', 'UploadProcessorEventSource', 'UploadErrorRateAlarm', 'UploadDurationAlarm'];

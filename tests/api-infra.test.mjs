@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { parseCfnYaml } from '../infra/cfn-yaml.mjs';
+import { parseCfnYaml } from '../infra/cfn-template.mjs';
 import { routeTable } from '../api/router.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));

@@ -11,7 +11,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
-import { parseCfnYaml } from '../infra/cfn-yaml.mjs';
+import { parseCfnYaml } from '../infra/cfn-template.mjs';
 import { AWS_ONLY, deployUploadStack } from '../dev/upload-stack.mjs';
 import { pollOnce } from '../dev/upload-poller.mjs';
 import { loadShim } from '../lambda-common/wasm.mjs';

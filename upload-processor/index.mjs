@@ -4,14 +4,14 @@
 // batches of S3 notifications (production, with ReportBatchItemFailures), direct S3
 // notifications and EventBridge "Object Created" events.
 
-import { maxInputBytes } from '../lambda-common/config.mjs';
 import { logLine, toHttpError } from '../lambda-common/http.mjs';
-import { loadShim } from '../lambda-common/wasm.mjs';
+import { loadConfiguredShim } from '../lambda-common/wasm.mjs';
 import { readEvent } from './events.mjs';
 import { processObject, TransientError } from './process.mjs';
 
 // Loaded and configured once per container, during Lambda's init phase.
-const shim = await loadShim(new URL('../edge-shim/pkg/', import.meta.url));
+const { shim, config } = await loadConfiguredShim(new URL('../edge-shim/pkg/', import.meta.url));
+const maxInputBytes = config.limits.maxInputBytes;
 
 // A claim outlives a crashed invocation by at most this long; kept below the queue's
 // visibility timeout (infra/template.yaml) so a retry finds it expired.
@@ -20,6 +20,7 @@ const DEFAULT_LEASE_SECONDS = 900;
 function deps(context) {
   const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
   const leaseSeconds = remaining ? Math.ceil(remaining / 1000) + 30 : DEFAULT_LEASE_SECONDS;
+  // Read per invocation: the uploads section of the config in force (tests switch it).
   return { shim, uploads: shim.uploadsConfig(), maxInputBytes, leaseSeconds };
 }
 

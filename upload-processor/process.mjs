@@ -35,8 +35,15 @@ export async function processObject(ref, deps) {
 
   let keys;
   let token;
+  const timings = {};
+  const lap = (stage, since) => {
+    timings[stage] = Math.round(performance.now() - since);
+    return performance.now();
+  };
+  let t = performance.now();
   try {
     const original = await getOriginal(ref, deps.maxInputBytes);
+    t = lap('get', t);
     if (!original) return { outcome: 'gone', key: ref.key };
     const etag = original.etag;
     const imageId = original.metadata['image-id'] || deterministicId(ref.bucket, ref.key, etag);
@@ -60,9 +67,11 @@ export async function processObject(ref, deps) {
 
     const base = { imageId, userId, originalKey: ref.key, originalSize: original.size ?? original.body.length };
     if (original.refused) return await failed(ref, keys, token, base, original.refused, started, uploads);
+    t = lap('claim', t);
     let made;
     try {
       made = makeVariants(original.body, ref.key, deps);
+      t = lap('transform', t);
     } catch (err) {
       if (isRefusal(err)) return await failed(ref, keys, token, base, err, started, uploads);
       throw err;
@@ -76,10 +85,13 @@ export async function processObject(ref, deps) {
         ),
       ),
     );
+    t = lap('put', t);
     const record = completedRecord(base, made, uploads, started);
     if (!(await finish(keys, token, record))) return { outcome: 'busy', imageId, key: ref.key };
+    t = lap('record', t);
     await sendNotice({ ...keys, ...record });
-    return { outcome: 'completed', imageId, key: ref.key, variants: made.outputs.length, processingTimeMs: record.processingTimeMs };
+    lap('notice', t);
+    return { outcome: 'completed', imageId, key: ref.key, variants: made.outputs.length, processingTimeMs: record.processingTimeMs, timings };
   } catch (err) {
     if (token) await release(keys, token);
     if (err instanceof TransientError) throw err;

@@ -2,7 +2,7 @@
 //! `GET /resize?key=…` route makes, and which key and type an upload may have. The
 //! Lambda only moves data in and out; every key it builds or accepts comes from here.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Limits};
 use crate::error::{Error, Result};
@@ -10,7 +10,7 @@ use crate::key;
 use crate::viewer::{self, Rewrite};
 
 /// The `api` section of the config.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApiConfig {
     /// `POST /transform` answers 401 without a caller (default: open, like the edge).

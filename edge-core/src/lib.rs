@@ -6,6 +6,7 @@
 
 pub mod accept;
 pub mod api;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod key;
@@ -21,9 +22,6 @@ pub mod colour;
 pub mod decode;
 #[cfg(feature = "codecs")]
 pub mod encode;
-// PROVISIONAL until branch `recut` lands transformMany.
-#[cfg(feature = "codecs")]
-pub mod many;
 #[cfg(feature = "codecs")]
 pub mod orient;
 #[cfg(feature = "codecs")]
@@ -38,4 +36,4 @@ pub mod sniff;
 pub use config::{Config, Format, Limits, Policy};
 pub use error::{Error, Result};
 pub use plan::{Fit, Gravity, OutputFormat, Rgba, Variant};
-pub use viewer::{viewer_request, Rewrite};
+pub use viewer::{origin_decision, viewer_request, OriginDecision, Rewrite};
