@@ -18,6 +18,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
 import { loadShim } from '../lambda-common/wasm.mjs';
 import { startLocalAws } from '../tests/lib/localaws.mjs';
+import { startDevApi } from './api.mjs';
 import { startPoller } from './upload-poller.mjs';
 import { deployUploadStack } from './upload-stack.mjs';
 
@@ -36,12 +37,14 @@ const log = (line) => process.stderr.write(`[uploads] ${line}\n`);
 const aws = await startLocalAws();
 let server;
 let poller;
+let devApi;
 let stopping;
 // Fast: the dev server may be gone (SIGKILL) and its checks expect us gone within
 // seconds; an in-flight poll or batch is simply abandoned (SQS redelivers it).
 const stop = (code = 0) => {
   stopping ||= (async () => {
     poller?.stop().catch(() => {});
+    devApi?.stop().catch(() => {});
     server?.closeAllConnections?.();
     server?.close();
     await aws.stop();
@@ -62,6 +65,10 @@ try {
   Object.assign(process.env, aws.env, { METADATA_TABLE: table, NOTIFY_TOPIC_ARN: topic, CDN_BASE_URL: process.env.DEV_CDN_BASE_URL ?? '' });
 
   const { handler } = await import('../upload-processor/index.mjs');
+  // The regional API (issue 14) on the same local AWS: the demo's presigned-upload form.
+  // Started before the eager fallback below: loading a handler configures the shared
+  // wasm module with the baked config again.
+  devApi = await startDevApi({ s3: aws.clients.s3, bucket, table, log });
   const shim = await loadShim(new URL('../edge-shim/pkg/', import.meta.url));
   try {
     shim.eagerVariants(`${shim.uploadsConfig().prefix}demo/check.jpg`);
@@ -116,6 +123,7 @@ try {
           failed: items.filter((i) => i.status === 'failed').slice(0, 50),
           notices: receivedNotices,
           batches,
+          api: devApi.info,
         });
       }
       if (req.method === 'POST' && url.pathname === '/__uploads/api/upload') {

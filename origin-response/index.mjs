@@ -3,7 +3,7 @@
 
 import { loadConfiguredShim } from '../lambda-common/wasm.mjs';
 import { handleOriginResponse } from './origin.mjs';
-import { s3ClientFor } from './s3.mjs';
+import { s3ClientFor } from '../lambda-common/s3.mjs';
 
 // Loaded and configured once per container, during Lambda's init phase.
 const { shim, config } = await loadConfiguredShim(new URL('../edge-shim/pkg/', import.meta.url));

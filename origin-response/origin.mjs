@@ -10,7 +10,7 @@
 
 import { errorResponse, headerValue, HttpError, logLine, toHttpError } from '../lambda-common/http.mjs';
 import { derivedPutParams } from '../lambda-common/derived.mjs';
-import { getObject, headObject, putObjectOnce, s3Origin } from './s3.mjs';
+import { getObject, headObject, putObjectOnce, s3Origin } from '../lambda-common/s3.mjs';
 import { fitsGenerated, imageResponse, redirectResponse } from './respond.mjs';
 
 const MISS_STATUSES = new Set(['403', '404']);

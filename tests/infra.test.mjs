@@ -269,9 +269,12 @@ describe('template wiring', () => {
     assert.deepEqual(T.Conditions.CreateBucket, { 'Fn::Equals': [{ Ref: 'ExistingBucketName' }, ''] });
     assert.equal(bucket.DeletionPolicy, 'Retain');
     const p = bucket.Properties;
+    // Private; only the api's optional S3 website (ResizeWebsite) opens the policy side.
+    const privateUnlessWebsite = { 'Fn::If': ['ResizeWebsiteOn', false, true] };
     assert.deepEqual(p.PublicAccessBlockConfiguration, {
-      BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+      BlockPublicAcls: true, BlockPublicPolicy: privateUnlessWebsite, IgnorePublicAcls: true, RestrictPublicBuckets: privateUnlessWebsite,
     });
+    assert.equal(T.Parameters.ResizeWebsite.Default, 'disabled');
     assert.deepEqual(p.OwnershipControls.Rules, [{ ObjectOwnership: 'BucketOwnerEnforced' }]);
     assert.equal(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm, 'AES256');
     const expiring = p.LifecycleConfiguration.Rules.filter((r) => r.ExpirationInDays !== undefined);

@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod types;
 
+pub mod api;
 pub mod request;
 pub mod uploads;
 

@@ -6,115 +6,12 @@
 //! `policy.autoFormatByDefault`) is made once per `uploads.autoFormats` format, each
 //! keyed as for a browser whose `Accept` picks that format.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-
-use crate::config::{Config, Policy};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::key;
 use crate::request::decision::{viewer_request, Rewrite};
 
-/// A format an `fm=auto` entry is pre-generated in. `legacy` is what a browser without
-/// AVIF/WebP gets (JPEG, or PNG for transparent images).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AutoFormat {
-    Avif,
-    Webp,
-    Legacy,
-}
-
-impl AutoFormat {
-    pub fn name(self) -> &'static str {
-        match self {
-            AutoFormat::Avif => "avif",
-            AutoFormat::Webp => "webp",
-            AutoFormat::Legacy => "legacy",
-        }
-    }
-
-    /// An `Accept` header of a browser that negotiates to this format.
-    pub fn accept(self) -> &'static str {
-        match self {
-            AutoFormat::Avif => "image/avif,image/webp,image/*,*/*;q=0.8",
-            AutoFormat::Webp => "image/webp,image/*,*/*;q=0.8",
-            AutoFormat::Legacy => "image/jpeg,image/png,image/*;q=0.8",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
-pub struct Uploads {
-    /// Only keys under this prefix are processed (`uploads/<userId>/<name>`).
-    pub prefix: String,
-    /// Entry name → query, e.g. `"thumbnail": "preset=thumbnail"`.
-    pub eager: BTreeMap<String, String>,
-    /// Formats a negotiated entry is made in, preferred first.
-    pub auto_formats: Vec<AutoFormat>,
-    /// The entry whose size the savings figure uses.
-    pub compressed: String,
-    /// Where originals the core refuses are copied.
-    pub error_prefix: String,
-}
-
-impl Default for Uploads {
-    fn default() -> Self {
-        let eager = [
-            ("thumbnail", "preset=thumbnail"),
-            ("medium", "preset=medium"),
-            ("large", "preset=large"),
-            ("compressed", "w=1200&h=1200&fm=webp&q=80"),
-        ];
-        Uploads {
-            prefix: "uploads/".into(),
-            eager: eager
-                .iter()
-                .map(|(n, q)| (n.to_string(), q.to_string()))
-                .collect(),
-            auto_formats: vec![AutoFormat::Webp, AutoFormat::Legacy],
-            compressed: "compressed".into(),
-            error_prefix: "errors/".into(),
-        }
-    }
-}
-
-impl Uploads {
-    /// Structural checks; the entry queries themselves are checked when planned (they
-    /// may use presets that only the policy defines).
-    pub fn validate(&self, policy: &Policy) -> Result<()> {
-        let bad = |m: &str| Err(Error::internal(format!("invalid config: uploads.{m}")));
-        let is_prefix = |p: &str| p.len() >= 2 && p.ends_with('/') && !p.starts_with('/');
-        if !is_prefix(&self.prefix) {
-            return bad("prefix must be like \"uploads/\"");
-        }
-        if !is_prefix(&self.error_prefix) {
-            return bad("errorPrefix must be like \"errors/\"");
-        }
-        // Loop guard: the processor's own writes must never be under the watched prefix.
-        for other in [&self.error_prefix, &policy.derived_prefix] {
-            if other.starts_with(&self.prefix) || self.prefix.starts_with(other.as_str()) {
-                return bad("prefix must not overlap errorPrefix or policy.derivedPrefix");
-            }
-        }
-        if self.eager.keys().any(|n| n.is_empty() || n.len() > 64) {
-            return bad("eager entry names must be 1-64 characters");
-        }
-        if self.auto_formats.is_empty() {
-            return bad("autoFormats must not be empty (allowed: avif, webp, legacy)");
-        }
-        if !self.compressed.is_empty() && !self.eager.contains_key(&self.compressed) {
-            return bad("compressed must name an eager entry (or be empty)");
-        }
-        Ok(())
-    }
-
-    pub fn to_json(&self) -> String {
-        // Plain strings and lists: serialising cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
+pub use crate::config::{AutoFormat, Uploads};
 
 /// One derived object to make for an upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +93,7 @@ pub fn eager_variants(original_key: &str, config: &Config) -> Result<Vec<EagerVa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Policy;
 
     fn config(uploads: &str) -> Config {
         Config::from_json(&format!(r#"{{"uploads":{uploads}}}"#)).unwrap()

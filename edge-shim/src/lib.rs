@@ -5,6 +5,8 @@
 //! Errors are thrown as JS `Error`s carrying `status` (number), `code` and `message`
 //! from `edge_core::Error`.
 
+mod api;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
