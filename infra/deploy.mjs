@@ -139,7 +139,7 @@ function sizeList(flag, text, max) {
 // Keys the Rust Config accepts (it denies unknown fields, and a config the edge cannot
 // load would fail every request, so check here before anything is built).
 const POLICY_KEYS = ['derivedPrefix', 'widths', 'heights', 'maxWidth', 'maxHeight', 'maxOutputPixels',
-  'sizeMode', 'quality', 'formats', 'autoFormatByDefault'];
+  'sizeMode', 'quality', 'formats', 'autoFormatByDefault', 'presetsOnly'];
 const LIMIT_KEYS = ['maxInputBytes', 'maxInputPixels', 'maxDecodeBytes'];
 const DERIVED_PREFIX = /^([A-Za-z0-9_-][A-Za-z0-9_.-]*\/)+$/; // = template AllowedPattern
 
@@ -160,10 +160,11 @@ export function buildConfig(opts) {
     const bad = Object.keys(obj).filter((key) => !keys.includes(key));
     if (bad.length) throw new UsageError(`unknown config field ${where}.${bad[0]} (known: ${keys.join(', ')})`);
   };
-  unknown(base, ['policy', 'limits'], 'config');
+  unknown(base, ['policy', 'limits', 'presets', 'signing'], 'config');
   unknown(base.policy, POLICY_KEYS, 'policy');
   unknown(base.limits, LIMIT_KEYS, 'limits');
   unknown(base.policy?.quality, ['jpeg', 'webp', 'avif'], 'policy.quality');
+  unknown(base.signing, ['required', 'keys', 'signOriginals'], 'signing');
 
   // Fill every field from the defaults so the stack parameters below are complete.
   const policy = { ...defaults.policy, ...base.policy };
@@ -212,7 +213,19 @@ export function buildConfig(opts) {
     throw new UsageError(`policy.formats must be a non-empty subset of ${FORMATS.join(', ')}`);
   }
   if (typeof policy.autoFormatByDefault !== 'boolean') throw new UsageError('policy.autoFormatByDefault must be true or false');
-  return { policy, limits };
+  // Presets and signing keys go into the bundles as given (scripts/package has the core
+  // check them); they never become stack parameters, so no secret reaches CloudFormation.
+  const config = { policy, limits };
+  if (base.presets !== undefined) config.presets = base.presets;
+  if (base.signing !== undefined) config.signing = base.signing;
+  return config;
+}
+
+/** The config as JSON with every signing key replaced, for printing. */
+function redactedJson(config) {
+  const shown = structuredClone(config);
+  if (Array.isArray(shown.signing?.keys)) shown.signing.keys = shown.signing.keys.map(() => '<redacted>');
+  return `${JSON.stringify(shown, null, 2)}\n`;
 }
 
 /** Stack parameters: the baked policy always (it must match the code), others if given. */
@@ -371,8 +384,8 @@ gone; until then CloudFormation cannot delete the functions (DELETE_FAILED). Run
       viewer: '<sha256 of dist/viewer-request.zip>',
       origin: '<sha256 of dist/origin-response.zip>',
     });
-    console.log(`# config baked into both bundles (${configPath}):`);
-    for (const line of configJson.trimEnd().split('\n')) console.log(`#   ${line}`);
+    console.log(`# config baked into both bundles (${configPath}), signing keys redacted:`);
+    for (const line of redactedJson(config).trimEnd().split('\n')) console.log(`#   ${line}`);
     for (const cmd of deployCommands(opts, configPath, join(tmpdir(), 'edge-resizer-deploy'), params)) {
       console.log(cmd.map(shellQuote).join(' '));
     }
@@ -383,7 +396,8 @@ gone; until then CloudFormation cannot delete the functions (DELETE_FAILED). Run
   stackParameters(config, opts, { viewer: '', origin: '' });
   const workDir = mkdtempSync(join(tmpdir(), 'edge-resizer-deploy-'));
   const configPath = join(workDir, 'config.json');
-  writeFileSync(configPath, configJson);
+  // Holds the signing keys: readable by this user only.
+  writeFileSync(configPath, configJson, { mode: 0o600 });
   const [packageCmd] = deployCommands(opts, configPath, workDir, {});
   run(packageCmd);
   const zips = { viewer: join(REPO, 'dist/viewer-request.zip'), origin: join(REPO, 'dist/origin-response.zip') };

@@ -10,6 +10,7 @@ pub mod error;
 pub mod key;
 pub mod plan;
 pub mod request;
+pub mod signature;
 pub mod viewer;
 
 // Image half, in pipeline order.
