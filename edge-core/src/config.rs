@@ -2,9 +2,12 @@
 //! environment variables, so this struct is the only knob. Every field has a default,
 //! so `{}` is a valid config.
 
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
+use crate::signature::Signing;
 
 /// Output formats the encoder can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
@@ -72,9 +75,11 @@ pub struct Policy {
     pub quality: Quality,
     /// Formats the service may produce (explicitly or by negotiation).
     pub formats: Vec<Format>,
-    /// When true a request without `fm` negotiates like `fm=auto`; otherwise it keeps
-    /// the source format.
+    /// When true (the default) a request without `fm` negotiates like `fm=auto`;
+    /// otherwise it keeps the source format. `fm=source` keeps it either way.
     pub auto_format_by_default: bool,
+    /// Refuse every resize request (and derived key) that is not a preset's.
+    pub presets_only: bool,
 }
 
 impl Default for Policy {
@@ -89,7 +94,8 @@ impl Default for Policy {
             size_mode: SizeMode::Reject,
             quality: Quality::default(),
             formats: Format::ALL.to_vec(),
-            auto_format_by_default: false,
+            auto_format_by_default: true,
+            presets_only: false,
         }
     }
 }
@@ -148,11 +154,35 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
     pub policy: Policy,
     pub limits: Limits,
+    /// Named queries (`preset=NAME`): the defaults plus the config's, which may override
+    /// a default's query (see `preset`).
+    #[serde(deserialize_with = "presets_over_defaults")]
+    pub presets: BTreeMap<String, String>,
+    pub signing: Signing,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            policy: Policy::default(),
+            limits: Limits::default(),
+            presets: crate::preset::defaults(),
+            signing: Signing::default(),
+        }
+    }
+}
+
+fn presets_over_defaults<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let mut presets = crate::preset::defaults();
+    presets.extend(BTreeMap::<String, String>::deserialize(d)?);
+    Ok(presets)
 }
 
 impl Config {
@@ -192,6 +222,8 @@ impl Config {
         {
             return bad("policy.quality values must be 1-100".into());
         }
+        self.signing.validate().or_else(bad)?;
+        crate::preset::validate(self).or_else(bad)?;
         Ok(())
     }
 }

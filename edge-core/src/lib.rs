@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod key;
 pub mod plan;
+pub mod preset;
 pub mod request;
 pub mod signature;
 pub mod viewer;

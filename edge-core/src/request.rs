@@ -17,6 +17,8 @@ pub const MAX_DIMENSION: u32 = 100_000;
 pub enum FormatRequest {
     /// Negotiate from `Accept`.
     Auto,
+    /// `fm=source`: keep the original's format (also when negotiation is the default).
+    Source,
     Fixed(Format),
 }
 
@@ -34,6 +36,9 @@ pub struct Params {
     /// Device pixel ratio in hundredths (150 = 1.5): integers keep `round(w * dpr)`
     /// exact and identical on every platform.
     pub dpr_hundredths: Option<u16>,
+    /// `preset=NAME` as given; expanded by `preset::expand` (only `fm` and `dpr` may
+    /// accompany it).
+    pub preset: Option<String>,
 }
 
 /// Which `Params` field a query name sets; aliases share a field so that giving
@@ -50,10 +55,11 @@ enum Field {
     Background,
     Format,
     Dpr,
+    Preset,
 }
 
 /// Short names first, then the long aliases (Cloudflare's spelling).
-const NAMES: [(&str, Field); 16] = [
+const NAMES: [(&str, Field); 18] = [
     ("w", Field::Width),
     ("h", Field::Height),
     ("d", Field::Size),
@@ -64,12 +70,21 @@ const NAMES: [(&str, Field); 16] = [
     ("bg", Field::Background),
     ("fm", Field::Format),
     ("dpr", Field::Dpr),
+    ("preset", Field::Preset),
+    ("p", Field::Preset),
     ("width", Field::Width),
     ("height", Field::Height),
     ("gravity", Field::Gravity),
     ("quality", Field::Quality),
     ("background", Field::Background),
     ("format", Field::Format),
+];
+
+/// Names that are not transform parameters but are known: the signature and its expiry
+/// (`signature`), never part of a derived key and ignored here.
+pub const SIGNING_NAMES: [&str; 2] = [
+    crate::signature::SIGNATURE_PARAM,
+    crate::signature::EXPIRY_PARAM,
 ];
 
 fn field_of(name: &str) -> Option<Field> {
@@ -99,6 +114,9 @@ pub fn parse_query(query: &str) -> Result<Params> {
     // (field, name as written) of every parameter seen so far.
     let mut seen: Vec<(Field, String)> = Vec::new();
     for (name, value) in pairs(query)? {
+        if SIGNING_NAMES.contains(&name.as_str()) {
+            continue;
+        }
         let Some(field) = field_of(&name) else {
             let known: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
             return Err(Error::invalid_parameter(
@@ -135,6 +153,19 @@ pub fn parse_query(query: &str) -> Result<Params> {
             return Err(Error::invalid_parameter(name, "must not be empty"));
         }
         set_field(&mut params, field, &name, &value)?;
+    }
+    if let Some((_, preset)) = seen.iter().find(|(f, _)| *f == Field::Preset) {
+        let extra = seen
+            .iter()
+            .find(|(f, _)| !matches!(f, Field::Preset | Field::Format | Field::Dpr));
+        if let Some((_, name)) = extra {
+            return Err(Error::invalid_parameter(
+                name,
+                format!(
+                    "cannot be combined with {preset}; only fm and dpr may be added to a preset"
+                ),
+            ));
+        }
     }
     Ok(params)
 }
@@ -202,12 +233,19 @@ fn set_field(p: &mut Params, field: Field, name: &str, value: &str) -> Result<()
         Field::Format => {
             p.format = Some(match value.to_ascii_lowercase().as_str() {
                 "auto" => FormatRequest::Auto,
+                "source" => FormatRequest::Source,
                 "jpeg" | "jpg" => FormatRequest::Fixed(Format::Jpeg),
                 "png" => FormatRequest::Fixed(Format::Png),
                 "webp" => FormatRequest::Fixed(Format::Webp),
                 "avif" => FormatRequest::Fixed(Format::Avif),
-                _ => return Err(bad("one of auto, jpeg, jpg, png, webp, avif")),
+                _ => return Err(bad("one of auto, source, jpeg, jpg, png, webp, avif")),
             })
+        }
+        Field::Preset => {
+            if value.len() > crate::preset::MAX_NAME_BYTES {
+                return Err(bad("a preset name"));
+            }
+            p.preset = Some(value.to_string());
         }
         Field::Dpr => {
             p.dpr_hundredths = Some(
@@ -337,6 +375,7 @@ mod tests {
                 }),
                 format: Some(FormatRequest::Fixed(Format::Webp)),
                 dpr_hundredths: Some(150),
+                preset: None,
             }
         );
         assert_eq!(parse_query("").unwrap(), Params::default());
@@ -370,7 +409,8 @@ mod tests {
         assert_eq!(err("w=0"), "w: must be an integer 1-100000 (got \"0\")");
         assert!(err("width=100001").starts_with("width: must be an integer 1-100000"));
         assert!(err("q=101").starts_with("q: must be an integer 1-100"));
-        assert!(err("fm=gif").starts_with("fm: must be one of auto, jpeg, jpg, png, webp, avif"));
+        assert!(err("fm=gif")
+            .starts_with("fm: must be one of auto, source, jpeg, jpg, png, webp, avif"));
         assert!(err("pos=middle").starts_with("pos: must be one of centre"));
         assert!(err("enlarge=yes").starts_with("enlarge: must be one of 1, 0, true, false"));
         let unknown = err("v=3");

@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use edge_core::{key, plan, Config, Error, OutputFormat, Rewrite};
+use edge_core::{key, plan, viewer, Config, Error, OutputFormat, Rewrite};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -48,7 +48,8 @@ pub fn configure(json: &str) -> Result<(), JsValue> {
 }
 
 /// Viewer side: map `uri` + `querystring` (+ `Accept`) to
-/// `{ action: "pass" }` or `{ action: "rewrite", uri, key, negotiated }`.
+/// `{ action: "pass" }` or `{ action: "rewrite", uri, key, negotiated }`. Signed URLs
+/// are checked against the JS clock (`Date.now()`).
 #[wasm_bindgen(js_name = viewerRequest)]
 pub fn viewer_request(
     uri: &str,
@@ -56,7 +57,8 @@ pub fn viewer_request(
     accept: Option<String>,
 ) -> Result<Object, JsValue> {
     let config = config();
-    let rewrite = edge_core::viewer_request(uri, querystring, accept.as_deref(), &config)
+    let now = (js_sys::Date::now() / 1000.0).floor() as i64;
+    let rewrite = edge_core::viewer_request(uri, querystring, accept.as_deref(), &config, now)
         .map_err(js_error)?;
     let out = Object::new();
     match rewrite {
@@ -84,7 +86,7 @@ pub fn viewer_request(
 pub fn parse_derived_key(key: &str) -> Result<Object, JsValue> {
     let config = config();
     let policy = &config.policy;
-    let (original, variant) = key::parse(key, policy).map_err(js_error)?;
+    let (original, variant) = viewer::parse_derived_key(key, &config).map_err(js_error)?;
     let canonical = key::derive(&original, &variant, policy).map_err(js_error)?;
     let format = match variant.format {
         OutputFormat::Fixed(f) => f.name(),
@@ -104,14 +106,16 @@ pub fn parse_derived_key(key: &str) -> Result<Object, JsValue> {
 mod codecs {
     use super::*;
     use edge_core::pipeline::{self, Output};
-    use edge_core::{request, Variant};
+    use edge_core::{preset, request, Variant};
 
     /// Resize `input` as the URL query `query` asks (`w=600&fm=webp`), negotiating
     /// `fm=auto` against `accept`. Returns `{ body, contentType, width, height, format }`.
     #[wasm_bindgen]
     pub fn transform(input: &[u8], query: &str, accept: Option<String>) -> Result<Object, JsValue> {
         let config = config();
-        let params = request::parse_query(query).map_err(js_error)?;
+        let params = request::parse_query(query)
+            .and_then(|params| preset::expand(params, &config))
+            .map_err(js_error)?;
         let variant = plan::plan(&params, accept.as_deref(), &config.policy).map_err(js_error)?;
         run(input, &variant, &config)
     }
@@ -120,7 +124,8 @@ mod codecs {
     #[wasm_bindgen(js_name = transformDerived)]
     pub fn transform_derived(input: &[u8], derived_key: &str) -> Result<Object, JsValue> {
         let config = config();
-        let (_original, variant) = key::parse(derived_key, &config.policy).map_err(js_error)?;
+        let (_original, variant) =
+            viewer::parse_derived_key(derived_key, &config).map_err(js_error)?;
         run(input, &variant, &config)
     }
 
