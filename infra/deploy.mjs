@@ -48,6 +48,7 @@ Image policy (baked into the code; flags override the --config file):
   --formats LIST              output formats, subset of ${FORMATS.join(',')}
   --auto-format, --no-auto-format
                               negotiate the format from Accept even without fm=auto
+                              (default on; fm=source keeps the original's format)
   --derived-prefix PREFIX     key prefix of generated variants (default _derived/)
 
 Stack (unset ones keep their current value on an update, template default on create):

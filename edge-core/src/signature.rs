@@ -16,7 +16,7 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
@@ -38,6 +38,7 @@ pub struct Signing {
     /// valid `s`. When false, `s` and `exp` are ignored.
     pub required: bool,
     /// Secrets (their UTF-8 bytes are the HMAC keys); any one of them verifies.
+    #[serde(deserialize_with = "keys_without_echo")]
     pub keys: Vec<String>,
     /// Requests without resize parameters need a signature too.
     pub sign_originals: bool,
@@ -52,6 +53,20 @@ impl fmt::Debug for Signing {
             .field("sign_originals", &self.sign_originals)
             .finish()
     }
+}
+
+/// serde's own type errors quote the value they got (`invalid type: string "s3cret"`);
+/// a mistyped key list must not put a secret into the error.
+fn keys_without_echo<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    let keys = value.as_array().and_then(|list| {
+        list.iter()
+            .map(|k| k.as_str().map(str::to_string))
+            .collect::<Option<Vec<String>>>()
+    });
+    keys.ok_or_else(|| serde::de::Error::custom("signing.keys must be a list of strings"))
 }
 
 impl Signing {
@@ -370,6 +385,21 @@ mod tests {
             sign_originals: false,
         };
         assert!(!format!("{signing:?}").contains("hunter2"));
+        for bad in [
+            r#""hunter2-secret""#,
+            r#"["ok", 7, "hunter2-secret"]"#,
+            r#"{"k":"hunter2-secret"}"#,
+        ] {
+            let json = format!(r#"{{"signing":{{"keys":{bad}}}}}"#);
+            let e = crate::Config::from_json(&json).unwrap_err();
+            assert!(
+                e.message()
+                    .contains("signing.keys must be a list of strings"),
+                "{}",
+                e.message()
+            );
+            assert!(!e.message().contains("hunter2"), "{}", e.message());
+        }
         let q = sign_query(b"hunter2-secret", "/a", "w=1&exp=1");
         for query in ["w=1", "w=1&s=x", &q, &q.replace("w=1", "w=2")] {
             let e = verify("/a", query, &keys(&["hunter2-secret"]), NOW).unwrap_err();
