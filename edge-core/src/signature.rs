@@ -16,7 +16,7 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
@@ -31,7 +31,9 @@ pub const SIGNATURE_CHARS: usize = 43;
 type HmacSha256 = Hmac<Sha256>;
 
 /// `signing` in the config.
-#[derive(Clone, PartialEq, Eq, Default, Deserialize)]
+// Serialize: the effective config handed back to the handlers (`configure()`) is the
+// one baked config, keys included; it is never logged.
+#[derive(Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Signing {
     /// Every resize request (and with `sign_originals` every request) must carry a
