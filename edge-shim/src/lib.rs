@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use edge_core::clock::Timings;
-use edge_core::{key, plan, viewer, Config, Error, OriginDecision, OutputFormat, Rewrite};
+use edge_core::{key, plan, Config, Error, OriginDecision, OutputFormat, Rewrite};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -62,7 +62,7 @@ fn config_object(config: &Config) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub fn configure(json: &str) -> Result<JsValue, JsValue> {
     console_error_panic_hook::set_once();
-    let config = Config::from_json(json).map_err(js_error)?;
+    let config = edge_core::load_config(json).map_err(js_error)?;
     let effective = config_object(&config)?;
     CONFIG.with(|c| *c.borrow_mut() = Rc::new(config));
     Ok(effective)
@@ -72,7 +72,7 @@ pub fn configure(json: &str) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = validateConfig)]
 pub fn validate_config(json: &str) -> Result<JsValue, JsValue> {
     console_error_panic_hook::set_once();
-    config_object(&Config::from_json(json).map_err(js_error)?)
+    config_object(&edge_core::load_config(json).map_err(js_error)?)
 }
 
 fn format_name(format: OutputFormat) -> &'static str {
@@ -158,7 +158,8 @@ pub fn viewer_request(
 pub fn parse_derived_key(key: &str) -> Result<Object, JsValue> {
     let config = config();
     let policy = &config.policy;
-    let (original, variant) = viewer::parse_derived_key(key, &config).map_err(js_error)?;
+    let (original, variant) =
+        edge_core::request::decision::parse_derived_key(key, &config).map_err(js_error)?;
     let canonical = key::derive(&original, &variant, policy).map_err(js_error)?;
     let format = format_name(variant.format);
     let out = Object::new();
@@ -194,7 +195,8 @@ mod codecs {
     pub fn transform_derived(input: &[u8], derived_key: &str) -> Result<Object, JsValue> {
         let config = config();
         let (_original, variant) =
-            viewer::parse_derived_key(derived_key, &config).map_err(js_error)?;
+            edge_core::request::decision::parse_derived_key(derived_key, &config)
+                .map_err(js_error)?;
         run(input, &variant, &config)
     }
 
@@ -217,7 +219,7 @@ mod codecs {
         }
         let parsed: Vec<_> = keys_read
             .iter()
-            .map(|k| viewer::parse_derived_key(k, &config).map(|(_, v)| v))
+            .map(|k| edge_core::request::decision::parse_derived_key(k, &config).map(|(_, v)| v))
             .collect();
         let variants: Vec<Variant> = parsed.iter().filter_map(|p| p.clone().ok()).collect();
         let many =

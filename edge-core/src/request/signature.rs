@@ -11,12 +11,9 @@
 //!
 //! Keys never reach an error message or a `Debug` string.
 
-use std::fmt;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
-use serde::{Deserialize, Deserializer, Serialize};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
@@ -29,65 +26,6 @@ pub const EXPIRY_PARAM: &str = "exp";
 pub const SIGNATURE_CHARS: usize = 43;
 
 type HmacSha256 = Hmac<Sha256>;
-
-/// `signing` in the config.
-// Serialize: the effective config handed back to the handlers (`configure()`) is the
-// one baked config, keys included; it is never logged.
-#[derive(Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
-pub struct Signing {
-    /// Every resize request (and with `sign_originals` every request) must carry a
-    /// valid `s`. When false, `s` and `exp` are ignored.
-    pub required: bool,
-    /// Secrets (their UTF-8 bytes are the HMAC keys); any one of them verifies.
-    #[serde(deserialize_with = "keys_without_echo")]
-    pub keys: Vec<String>,
-    /// Requests without resize parameters need a signature too.
-    pub sign_originals: bool,
-}
-
-// Hand-written so that a `{:?}` of the config can never print a secret.
-impl fmt::Debug for Signing {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signing")
-            .field("required", &self.required)
-            .field("keys", &format_args!("[{} redacted]", self.keys.len()))
-            .field("sign_originals", &self.sign_originals)
-            .finish()
-    }
-}
-
-/// serde's own type errors quote the value they got (`invalid type: string "s3cret"`);
-/// a mistyped key list must not put a secret into the error.
-fn keys_without_echo<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Vec<String>, D::Error> {
-    let value = serde_json::Value::deserialize(d)?;
-    let keys = value.as_array().and_then(|list| {
-        list.iter()
-            .map(|k| k.as_str().map(str::to_string))
-            .collect::<Option<Vec<String>>>()
-    });
-    keys.ok_or_else(|| serde::de::Error::custom("signing.keys must be a list of strings"))
-}
-
-impl Signing {
-    /// Config checks; messages name the field, never a key's value.
-    pub fn validate(&self) -> std::result::Result<(), String> {
-        if self.required && self.keys.is_empty() {
-            return Err(
-                "signing.keys must hold at least one key when signing.required is true".into(),
-            );
-        }
-        if let Some(i) = self.keys.iter().position(|k| k.is_empty()) {
-            return Err(format!("signing.keys[{i}] must not be empty"));
-        }
-        if self.sign_originals && !self.required {
-            return Err("signing.signOriginals needs signing.required: true".into());
-        }
-        Ok(())
-    }
-}
 
 /// One `&`-separated piece of the raw query: its text as sent and its decoded name.
 struct RawPair<'a> {
@@ -239,6 +177,7 @@ fn parse_unix_seconds(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Signing;
 
     const NOW: i64 = 1_767_000_000;
 

@@ -1,10 +1,10 @@
 //! The viewer-request decision: which object a viewer URL maps to. The same rules
 //! (`request`, `plan`, `key`) are used by the origin side to parse the key back.
 
-use crate::config::Config;
+use super::{key, plan, preset, query, signature};
+use crate::config::{Config, Policy};
 use crate::error::{Error, Result};
-use crate::plan::Variant;
-use crate::{key, plan, preset, request, signature};
+use crate::types::{OutputFormat, Variant};
 
 /// What the viewer-request handler does with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub enum OriginDecision {
         /// The original's S3 key.
         original: String,
         /// The key's output format: a fixed one, or legacy/source (settled after decoding).
-        format: crate::plan::OutputFormat,
+        format: OutputFormat,
         /// The format was chosen from `Accept` (responses carry `vary: accept`).
         negotiated: bool,
     },
@@ -42,7 +42,11 @@ pub enum OriginDecision {
 
 /// Whether `uri` names something under the derived prefix once percent-decoded
 /// (leniently: a broken escape is compared as written). The strict decode follows.
-fn names_derived(uri: &str, prefix_uri: &str) -> bool {
+fn names_derived(uri: &str, policy: &Policy) -> bool {
+    decodes_to_prefix(uri, &format!("/{}", policy.derived_prefix))
+}
+
+fn decodes_to_prefix(uri: &str, prefix_uri: &str) -> bool {
     let raw = uri.as_bytes();
     let mut decoded = Vec::with_capacity(prefix_uri.len());
     let mut i = 0;
@@ -66,24 +70,32 @@ fn names_derived(uri: &str, prefix_uri: &str) -> bool {
     decoded == prefix_uri.as_bytes()
 }
 
-/// Origin side, after S3 reported the object of `uri` (raw, still percent-encoded, as
-/// CloudFront gives it) missing: generate it when it is a canonical derived key.
-/// Decodes the URI with the viewer's rules (`key::uri_to_key`) and tests the prefix on
-/// the decoded key, so no spelling of a derived key reaches S3 that the viewer refuses.
-pub fn origin_decision(uri: &str, config: &Config) -> Result<OriginDecision> {
-    let policy = &config.policy;
-    let prefix_uri = format!("/{}", policy.derived_prefix);
-    if !names_derived(uri, &prefix_uri) {
-        return Ok(OriginDecision::PassThrough);
-    }
+/// The rules for a URI under the derived prefix, the same for viewer and origin:
+/// strict decode (`key::uri_to_key`), the one canonical percent-encoding of the key
+/// (so no second spelling — `%5F` for `_`, lowercase hex — makes a second cache key),
+/// and a canonical derived key.
+fn canonical_derived(uri: &str, config: &Config) -> Result<(String, String, Variant)> {
     let key = key::uri_to_key(uri)?;
     if key::key_to_uri(&key) != uri {
         return Err(Error::invalid_key(
             "derived URI is not in canonical percent-encoding",
         ));
     }
-    // The whole policy again (presetsOnly too): S3 may be asked for any derived key.
+    // The whole policy (presetsOnly too): S3 may be asked for any derived key.
     let (original, variant) = parse_derived_key(&key, config)?;
+    Ok((key, original, variant))
+}
+
+/// Origin side, after S3 reported the object of `uri` (raw, still percent-encoded, as
+/// CloudFront gives it) missing: generate it when it is a canonical derived key.
+/// Decodes the URI with the viewer's rules (`key::uri_to_key`) and tests the prefix on
+/// the decoded key, so no spelling of a derived key reaches S3 that the viewer refuses.
+pub fn origin_decision(uri: &str, config: &Config) -> Result<OriginDecision> {
+    let policy = &config.policy;
+    if !names_derived(uri, policy) {
+        return Ok(OriginDecision::PassThrough);
+    }
+    let (key, original, variant) = canonical_derived(uri, config)?;
     Ok(OriginDecision::Generate {
         key,
         original,
@@ -102,25 +114,24 @@ pub fn viewer_request(
     now: i64,
 ) -> Result<Rewrite> {
     let policy = &config.policy;
-    let prefix_uri = format!("/{}", policy.derived_prefix);
     if config.signing.required {
         check_signature(uri, querystring, config, now)?;
     }
-    if uri.starts_with(&prefix_uri) {
+    if names_derived(uri, policy) {
         // Direct requests for derived keys would otherwise let anyone make the origin
         // generate arbitrary variants; only the one canonical spelling is served.
-        if request::has_transform_params(querystring) {
+        if query::has_transform_params(querystring) {
             return Err(Error::invalid_key(
                 "derived keys cannot be transformed again",
             ));
         }
-        parse_derived_key(&key::uri_to_key(uri)?, config)?;
+        canonical_derived(uri, config)?;
         return Ok(Rewrite::PassThrough);
     }
-    if !request::has_transform_params(querystring) {
+    if !query::has_transform_params(querystring) {
         return Ok(Rewrite::PassThrough);
     }
-    let params = preset::expand(request::parse_query(querystring)?, config)?;
+    let params = preset::expand(query::parse_query(querystring)?, config)?;
     let variant = plan::plan(&params, accept, policy)?;
     let original = key::uri_to_key(uri)?;
     let derived = key::derive(&original, &variant, policy)?;
@@ -137,16 +148,24 @@ pub fn viewer_request(
 fn check_signature(uri: &str, querystring: &str, config: &Config, now: i64) -> Result<()> {
     let prefix = config.policy.derived_prefix.as_str();
     // Compared decoded, as the origin does (`/%5Fderived/...` is the same object).
-    if names_derived(uri, &format!("/{prefix}")) {
+    if names_derived(uri, &config.policy) {
         return Err(Error::invalid_signature(format!(
             "derived objects (/{prefix}...) cannot be requested directly while signing is required; \
              sign the resize URL instead"
         )));
     }
-    if config.signing.sign_originals || request::has_transform_params(querystring) {
+    if config.signing.sign_originals || query::has_transform_params(querystring) {
         signature::verify(uri, querystring, &config.signing.keys, now)?;
     }
     Ok(())
+}
+
+/// The baked config as the handlers load it: `Config::from_json` (structure, bounds,
+/// signing) and the preset queries, which need the URL grammar of this half.
+pub fn load_config(json: &str) -> Result<Config> {
+    let config = Config::from_json(json)?;
+    preset::validate(&config).map_err(|m| Error::internal(format!("invalid config: {m}")))?;
+    Ok(config)
 }
 
 /// Origin side (and viewer pass-through): the original and variant of a derived key,
@@ -236,7 +255,7 @@ mod tests {
             OriginDecision::Generate {
                 key,
                 original: "a/b c.jpg".into(),
-                format: crate::plan::OutputFormat::Fixed(crate::Format::Avif),
+                format: OutputFormat::Fixed(crate::types::Format::Avif),
                 negotiated: true,
             }
         );
@@ -262,8 +281,30 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(names_derived("/%5F%64erived/x", "/_derived/"));
-        assert!(!names_derived("/_derive", "/_derived/"));
+        assert!(decodes_to_prefix("/%5F%64erived/x", "/_derived/"));
+        assert!(!decodes_to_prefix("/_derive", "/_derived/"));
+    }
+
+    #[test]
+    fn viewer_refuses_encoded_spellings_of_derived_uris() {
+        // Issue 10's probe: `%5Fderived` passed the raw prefix test and made a second
+        // cache key for one object; `%2F` inside a derived key is refused on both sides.
+        for bad in [
+            "/%5Fderived/photos/Wood.jpg/w_120.jpg",
+            "/%5fderived/photos/Wood.jpg/w_120.jpg",
+            "/_derived/photos%2FWood.jpg/w_130.jpg",
+            "/_derived/caf%c3%a9.jpg/w_10.jpg",
+        ] {
+            assert_eq!(
+                rewrite(bad, "", None).unwrap_err().code(),
+                "invalid_key",
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            rewrite("/_derived/caf%C3%A9.jpg/w_10.jpg", "", None).unwrap(),
+            Rewrite::PassThrough
+        );
     }
 
     #[test]

@@ -4,31 +4,13 @@
 //! entry, whichever way it was asked for. Only `fm` and `dpr` may be added (checked by
 //! `request::parse_query`); they override the preset's own.
 
-use std::collections::BTreeMap;
-
 use crate::config::{Config, Policy};
 use crate::error::{Error, Result};
-use crate::plan::{self, OutputFormat, Variant};
-use crate::request::{self, FormatRequest, Params};
-use crate::Format;
+use crate::request::params::{Params, MAX_PRESET_NAME_BYTES as MAX_NAME_BYTES, SIGNING_NAMES};
+use crate::request::{plan, query as request};
+use crate::types::{Format, FormatRequest, OutputFormat, Variant};
 
-/// Longest preset name, in bytes.
-pub const MAX_NAME_BYTES: usize = 64;
-
-/// The sizes of the two upload pipelines this service replaces.
-pub const DEFAULTS: [(&str, &str); 4] = [
-    ("thumbnail", "w=150&h=150&fit=cover"),
-    ("small", "w=300&h=300"),
-    ("medium", "w=600&h=600"),
-    ("large", "w=1200&h=1200"),
-];
-
-pub fn defaults() -> BTreeMap<String, String> {
-    DEFAULTS
-        .iter()
-        .map(|&(name, query)| (name.to_string(), query.to_string()))
-        .collect()
-}
+pub use crate::config::{default_presets as defaults, DEFAULT_PRESETS as DEFAULTS};
 
 /// The request with its preset replaced by the preset's parameters (the request's `fm`
 /// and `dpr` win). Without a preset: the request itself, unless the policy serves
@@ -95,7 +77,7 @@ pub fn validate(config: &Config) -> std::result::Result<(), String> {
         let signing = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
             .unwrap_or_default()
             .into_iter()
-            .find(|(n, _)| request::SIGNING_NAMES.contains(&n.as_str()));
+            .find(|(n, _)| SIGNING_NAMES.contains(&n.as_str()));
         if let Some((n, _)) = signing {
             return fail(format!("{n} belongs to a signed URL, not to a preset"));
         }
@@ -160,10 +142,10 @@ fn preset_reaches(query: &str, v: &Variant, policy: &Policy) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key;
+    use crate::request::key;
 
     fn config(json: &str) -> std::result::Result<Config, String> {
-        Config::from_json(json).map_err(|e| e.message())
+        crate::load_config(json).map_err(|e| e.message())
     }
 
     fn derived(query: &str, accept: Option<&str>, config: &Config) -> Result<String> {
