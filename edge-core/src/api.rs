@@ -40,12 +40,18 @@ pub struct ResizeTarget {
 /// `/<original>?w=W&h=H` at the edge. Both go through the viewer decision itself
 /// (`viewer::viewer_request`), so key safety, policy (and whatever else the edge checks)
 /// are exactly the edge's.
-pub fn resize_target(query: &str, accept: Option<&str>, config: &Config) -> Result<ResizeTarget> {
+/// `now` (Unix seconds) is checked against a signed URL's `exp`, as at the edge.
+pub fn resize_target(
+    query: &str,
+    accept: Option<&str>,
+    config: &Config,
+    now: i64,
+) -> Result<ResizeTarget> {
     let policy = &config.policy;
     let spec = single_key_param(query)?;
     if spec.starts_with(policy.derived_prefix.as_str()) {
         // The edge passes a derived URI through only when it is canonical.
-        match viewer::viewer_request(&key::key_to_uri(&spec), "", accept, config)? {
+        match viewer::viewer_request(&key::key_to_uri(&spec), "", accept, config, now)? {
             Rewrite::PassThrough => {}
             Rewrite::Derived { .. } => return Err(Error::internal("derived key was rewritten")),
         }
@@ -73,7 +79,7 @@ pub fn resize_target(query: &str, accept: Option<&str>, config: &Config) -> Resu
     // but the error names the key rather than a URI.
     key::validate_original_key(original_key, policy)?;
     let uri = key::key_to_uri(original_key);
-    match viewer::viewer_request(&uri, &edge_query.join("&"), accept, config)? {
+    match viewer::viewer_request(&uri, &edge_query.join("&"), accept, config, now)? {
         Rewrite::Derived {
             key: derived_key,
             negotiated,
@@ -291,15 +297,20 @@ mod tests {
     use super::*;
 
     fn target(query: &str) -> Result<ResizeTarget> {
-        resize_target(query, None, &Config::default())
+        resize_target(query, None, &Config::default(), 0)
     }
 
     #[test]
     fn sample_form_means_the_same_as_the_edge_query() {
         let t = target("key=300x200/photos/cat.jpg").unwrap();
-        let edge =
-            crate::viewer_request("/photos/cat.jpg", "w=300&h=200", None, &Config::default())
-                .unwrap();
+        let edge = crate::viewer_request(
+            "/photos/cat.jpg",
+            "w=300&h=200",
+            None,
+            &Config::default(),
+            0,
+        )
+        .unwrap();
         let crate::Rewrite::Derived { key, .. } = edge else {
             panic!("no rewrite")
         };

@@ -3,8 +3,9 @@
 //! so `{}` is a valid config.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -38,9 +39,11 @@ pub struct Policy {
     pub quality: Quality,
     /// Formats the service may produce (explicitly or by negotiation).
     pub formats: Vec<Format>,
-    /// When true a request without `fm` negotiates like `fm=auto`; otherwise it keeps
-    /// the source format.
+    /// When true (the default) a request without `fm` negotiates like `fm=auto`;
+    /// otherwise it keeps the source format. `fm=source` keeps it either way.
     pub auto_format_by_default: bool,
+    /// Refuse every resize request (and derived key) that is not a preset's.
+    pub presets_only: bool,
 }
 
 impl Default for Policy {
@@ -55,7 +58,8 @@ impl Default for Policy {
             size_mode: SizeMode::Reject,
             quality: Quality::default(),
             formats: Format::ALL.to_vec(),
-            auto_format_by_default: false,
+            auto_format_by_default: true,
+            presets_only: false,
         }
     }
 }
@@ -150,15 +154,115 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+/// The sizes of the two upload pipelines this service replaces (`preset=NAME`).
+pub const DEFAULT_PRESETS: [(&str, &str); 4] = [
+    ("thumbnail", "w=150&h=150&fit=cover"),
+    ("small", "w=300&h=300"),
+    ("medium", "w=600&h=600"),
+    ("large", "w=1200&h=1200"),
+];
+
+pub fn default_presets() -> BTreeMap<String, String> {
+    DEFAULT_PRESETS
+        .iter()
+        .map(|&(name, query)| (name.to_string(), query.to_string()))
+        .collect()
+}
+
+/// `signing` in the config.
+// Serialize: the effective config handed back to the handlers (`configure()`) is the
+// one baked config, keys included; it is never logged.
+#[derive(Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Signing {
+    /// Every resize request (and with `sign_originals` every request) must carry a
+    /// valid `s`. When false, `s` and `exp` are ignored.
+    pub required: bool,
+    /// Secrets (their UTF-8 bytes are the HMAC keys); any one of them verifies.
+    #[serde(deserialize_with = "keys_without_echo")]
+    pub keys: Vec<String>,
+    /// Requests without resize parameters need a signature too.
+    pub sign_originals: bool,
+}
+
+// Hand-written so that a `{:?}` of the config can never print a secret.
+impl fmt::Debug for Signing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signing")
+            .field("required", &self.required)
+            .field("keys", &format_args!("[{} redacted]", self.keys.len()))
+            .field("sign_originals", &self.sign_originals)
+            .finish()
+    }
+}
+
+/// serde's own type errors quote the value they got (`invalid type: string "s3cret"`);
+/// a mistyped key list must not put a secret into the error.
+fn keys_without_echo<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    let keys = value.as_array().and_then(|list| {
+        list.iter()
+            .map(|k| k.as_str().map(str::to_string))
+            .collect::<Option<Vec<String>>>()
+    });
+    keys.ok_or_else(|| serde::de::Error::custom("signing.keys must be a list of strings"))
+}
+
+impl Signing {
+    /// Config checks; messages name the field, never a key's value.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.required && self.keys.is_empty() {
+            return Err(
+                "signing.keys must hold at least one key when signing.required is true".into(),
+            );
+        }
+        if let Some(i) = self.keys.iter().position(|k| k.is_empty()) {
+            return Err(format!("signing.keys[{i}] must not be empty"));
+        }
+        if self.sign_originals && !self.required {
+            return Err("signing.signOriginals needs signing.required: true".into());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
     pub policy: Policy,
     pub limits: Limits,
+    /// Named queries (`preset=NAME`): the defaults plus the config's, which may override
+    /// a default's query (see `preset`).
+    #[serde(deserialize_with = "presets_over_defaults")]
+    pub presets: BTreeMap<String, String>,
+    pub signing: Signing,
     /// The regional API's own settings (`api/`).
     pub api: ApiConfig,
     /// The upload pipeline (upload-processor); see `crate::uploads`.
     pub uploads: Uploads,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            policy: Policy::default(),
+            limits: Limits::default(),
+            presets: default_presets(),
+            signing: Signing::default(),
+            api: ApiConfig::default(),
+            uploads: Uploads::default(),
+        }
+    }
+}
+
+fn presets_over_defaults<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let mut presets = default_presets();
+    presets.extend(BTreeMap::<String, String>::deserialize(d)?);
+    Ok(presets)
 }
 
 impl Config {
@@ -205,6 +309,9 @@ impl Config {
         {
             return bad("policy.quality values must be 1-100".into());
         }
+        // Preset queries are checked by `request::preset::validate`, which
+        // `load_config` runs after this (they need the URL grammar, above this room).
+        self.signing.validate().or_else(bad)?;
         self.uploads.validate(p)
     }
 }

@@ -31,5 +31,6 @@ pub use config::{Config, Limits, Policy};
 pub use error::{Error, Result};
 pub use request::decision::{origin_decision, viewer_request, OriginDecision, Rewrite};
 // The request rooms by their short names, as before the re-cut.
-pub use request::{accept, key, plan};
+pub use request::decision::load_config;
+pub use request::{accept, key, plan, preset, signature};
 pub use types::{Fit, Format, Gravity, Orientation, OutputFormat, Rgba, SourceFormat, Variant};

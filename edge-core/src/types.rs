@@ -83,6 +83,8 @@ impl SourceFormat {
 pub enum FormatRequest {
     /// Negotiate from `Accept`.
     Auto,
+    /// `fm=source`: keep the original's format (also when negotiation is the default).
+    Source,
     Fixed(Format),
 }
 

@@ -1,7 +1,7 @@
 //! The upload pipeline's part of the config (`uploads` in the baked JSON) and its one
 //! rule: which derived objects an upload gets eagerly. Each `uploads.eager` entry is a
 //! query exactly as the site's pages request it; it is mapped to derived keys by the
-//! same [`viewer_request`] the edge runs, so an eager variant is the object the edge
+//! same viewer rules the edge runs ([`trusted_rewrite`]: all but the signature), so an eager variant is the object the edge
 //! would have made. A negotiated entry (`fm=auto`, or any entry with
 //! `policy.autoFormatByDefault`) is made once per `uploads.autoFormats` format, each
 //! keyed as for a browser whose `Accept` picks that format.
@@ -9,7 +9,7 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::key;
-use crate::request::decision::{viewer_request, Rewrite};
+use crate::request::decision::{trusted_rewrite, Rewrite};
 
 pub use crate::config::{AutoFormat, Uploads};
 
@@ -43,7 +43,8 @@ pub fn eager_variants(original_key: &str, config: &Config) -> Result<Vec<EagerVa
     let mut out: Vec<EagerVariant> = Vec::new();
     for (entry, query) in &uploads.eager {
         let keyed = |accept: &str| -> Result<Option<(String, String, bool)>> {
-            match viewer_request(&uri, query, Some(accept), config) {
+            // The processor is a trusted producer: no signature to check.
+            match trusted_rewrite(&uri, query, Some(accept), config) {
                 Ok(Rewrite::Derived {
                     key,
                     uri: derived_uri,
@@ -159,7 +160,7 @@ mod tests {
         // Each key is exactly what the viewer computes for that Accept.
         for x in &v {
             let Rewrite::Derived { key, .. } =
-                viewer_request("/uploads/u1/my%20cat.jpg", &x.query, Some(&x.accept), &cfg)
+                trusted_rewrite("/uploads/u1/my%20cat.jpg", &x.query, Some(&x.accept), &cfg)
                     .unwrap()
             else {
                 panic!()

@@ -4,7 +4,7 @@ use edge_core::config::SizeMode;
 use edge_core::key::{self, derive, key_to_uri, parse, uri_to_key};
 use edge_core::plan::{plan, to_query};
 use edge_core::request::{parse_query, FormatRequest, Params};
-use edge_core::{Fit, Format, Gravity, OutputFormat, Policy, Rgba, Variant};
+use edge_core::{preset, Config, Fit, Format, Gravity, OutputFormat, Policy, Rgba, Variant};
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
@@ -28,7 +28,7 @@ fn policies() -> Vec<Policy> {
             ..Policy::default()
         },
         Policy {
-            auto_format_by_default: true,
+            auto_format_by_default: false,
             ..Policy::default()
         },
         Policy {
@@ -74,6 +74,7 @@ fn colour() -> impl Strategy<Value = Rgba> {
 fn format_request() -> impl Strategy<Value = FormatRequest> {
     prop_oneof![
         Just(FormatRequest::Auto),
+        Just(FormatRequest::Source),
         select(Format::ALL.to_vec()).prop_map(FormatRequest::Fixed)
     ]
 }
@@ -107,6 +108,7 @@ fn params() -> impl Strategy<Value = Params> {
                     background,
                     format,
                     dpr_hundredths: dpr,
+                    preset: None,
                 }
             },
         )
@@ -140,6 +142,7 @@ fn query_pairs(p: &Params, long_names: bool) -> Vec<(String, String)> {
     if let Some(f) = p.format {
         let value = match f {
             FormatRequest::Auto => "auto",
+            FormatRequest::Source => "source",
             FormatRequest::Fixed(f) => f.name(),
         };
         pairs.push((name("fm", "format"), value.to_string()));
@@ -298,6 +301,43 @@ proptest! {
         if let Ok(v) = plan(&p, accept, &policy) {
             let again = plan(&parse_query(&to_query(&v)).unwrap(), accept, &policy).unwrap();
             prop_assert_eq!(again, v);
+        }
+    }
+
+    #[test]
+    fn presets_derive_their_expansion_and_parse_back(
+        which in 0usize..preset::DEFAULTS.len(),
+        alias in any::<bool>(),
+        format in option::of(format_request()),
+        dpr in option::of(100u16..=400),
+        accept in select(ACCEPTS.to_vec()),
+        policy in policy(),
+        original in original_key(),
+    ) {
+        let (name, query) = preset::DEFAULTS[which];
+        let config = Config { policy: policy.clone(), ..Config::default() };
+        let mut extra = Vec::new();
+        if let Some(f) = format {
+            let p = Params { format: Some(f), ..Params::default() };
+            extra.extend(query_pairs(&p, false));
+        }
+        if let Some(d) = dpr {
+            extra.push(("dpr".to_string(), format!("{}.{:02}", d / 100, d % 100)));
+        }
+        let mut by_name = vec![((if alias { "p" } else { "preset" }).to_string(), name.to_string())];
+        by_name.extend(extra.iter().cloned());
+        let explicit = format!("{query}&{}", encode(&extra));
+        let key_of = |q: &str| -> edge_core::Result<String> {
+            let params = preset::expand(parse_query(q)?, &config)?;
+            let v = plan(&params, accept, &policy)?;
+            derive(&original, &v, &policy)
+        };
+        let via_preset = key_of(&encode(&by_name));
+        prop_assert_eq!(&via_preset, &key_of(explicit.trim_end_matches('&')));
+        if let Ok(derived) = via_preset {
+            let (back, v) = parse(&derived, &policy).unwrap();
+            prop_assert_eq!(&back, &original);
+            prop_assert_eq!(derive(&back, &v, &policy).unwrap(), derived);
         }
     }
 

@@ -14,7 +14,13 @@ use super::{config, js_error, set};
 #[wasm_bindgen(js_name = resizeTarget)]
 pub fn resize_target(query: &str, accept: Option<String>) -> Result<Object, JsValue> {
     let config = config();
-    let target = api::resize_target(query, accept.as_deref(), &config).map_err(js_error)?;
+    let target = api::resize_target(
+        query,
+        accept.as_deref(),
+        &config,
+        (js_sys::Date::now() / 1000.0).floor() as i64,
+    )
+    .map_err(js_error)?;
     let out = Object::new();
     set(&out, "uri", key::key_to_uri(&target.derived_key).into());
     set(&out, "key", target.derived_key.into());

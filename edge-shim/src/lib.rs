@@ -64,7 +64,7 @@ fn config_object(config: &Config) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub fn configure(json: &str) -> Result<JsValue, JsValue> {
     console_error_panic_hook::set_once();
-    let config = Config::from_json(json).map_err(js_error)?;
+    let config = edge_core::load_config(json).map_err(js_error)?;
     let effective = config_object(&config)?;
     CONFIG.with(|c| *c.borrow_mut() = Rc::new(config));
     Ok(effective)
@@ -74,7 +74,7 @@ pub fn configure(json: &str) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = validateConfig)]
 pub fn validate_config(json: &str) -> Result<JsValue, JsValue> {
     console_error_panic_hook::set_once();
-    config_object(&Config::from_json(json).map_err(js_error)?)
+    config_object(&edge_core::load_config(json).map_err(js_error)?)
 }
 
 fn format_name(format: OutputFormat) -> &'static str {
@@ -122,7 +122,8 @@ fn timings_object(timings: &Timings) -> Object {
 }
 
 /// Viewer side: map `uri` + `querystring` (+ `Accept`) to
-/// `{ action: "pass" }` or `{ action: "rewrite", uri, key, negotiated }`.
+/// `{ action: "pass" }` or `{ action: "rewrite", uri, key, negotiated }`. Signed URLs
+/// are checked against the JS clock (`Date.now()`).
 #[wasm_bindgen(js_name = viewerRequest)]
 pub fn viewer_request(
     uri: &str,
@@ -130,7 +131,8 @@ pub fn viewer_request(
     accept: Option<String>,
 ) -> Result<Object, JsValue> {
     let config = config();
-    let rewrite = edge_core::viewer_request(uri, querystring, accept.as_deref(), &config)
+    let now = (js_sys::Date::now() / 1000.0).floor() as i64;
+    let rewrite = edge_core::viewer_request(uri, querystring, accept.as_deref(), &config, now)
         .map_err(js_error)?;
     let out = Object::new();
     match rewrite {
@@ -158,7 +160,8 @@ pub fn viewer_request(
 pub fn parse_derived_key(key: &str) -> Result<Object, JsValue> {
     let config = config();
     let policy = &config.policy;
-    let (original, variant) = key::parse(key, policy).map_err(js_error)?;
+    let (original, variant) =
+        edge_core::request::decision::parse_derived_key(key, &config).map_err(js_error)?;
     let canonical = key::derive(&original, &variant, policy).map_err(js_error)?;
     let format = format_name(variant.format);
     let out = Object::new();
@@ -209,7 +212,7 @@ pub fn eager_variants(original_key: &str) -> Result<js_sys::Array, JsValue> {
 mod codecs {
     use super::*;
     use edge_core::pipeline::{self, Output};
-    use edge_core::{request, Variant};
+    use edge_core::{preset, request, Variant};
 
     /// Resize `input` as the URL query `query` asks (`w=600&fm=webp`), negotiating
     /// `fm=auto` against `accept`. Returns `{ body, contentType, width, height, format,
@@ -217,7 +220,9 @@ mod codecs {
     #[wasm_bindgen]
     pub fn transform(input: &[u8], query: &str, accept: Option<String>) -> Result<Object, JsValue> {
         let config = config();
-        let params = request::parse_query(query).map_err(js_error)?;
+        let params = request::parse_query(query)
+            .and_then(|params| preset::expand(params, &config))
+            .map_err(js_error)?;
         let variant = plan::plan(&params, accept.as_deref(), &config.policy).map_err(js_error)?;
         run(input, &variant, &config)
     }
@@ -226,7 +231,9 @@ mod codecs {
     #[wasm_bindgen(js_name = transformDerived)]
     pub fn transform_derived(input: &[u8], derived_key: &str) -> Result<Object, JsValue> {
         let config = config();
-        let (_original, variant) = key::parse(derived_key, &config.policy).map_err(js_error)?;
+        let (_original, variant) =
+            edge_core::request::decision::parse_derived_key(derived_key, &config)
+                .map_err(js_error)?;
         run(input, &variant, &config)
     }
 
@@ -249,7 +256,7 @@ mod codecs {
         }
         let parsed: Vec<_> = keys_read
             .iter()
-            .map(|k| key::parse(k, &config.policy).map(|(_, v)| v))
+            .map(|k| edge_core::request::decision::parse_derived_key(k, &config).map(|(_, v)| v))
             .collect();
         let variants: Vec<Variant> = parsed.iter().filter_map(|p| p.clone().ok()).collect();
         let many =

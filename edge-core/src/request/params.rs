@@ -25,7 +25,20 @@ pub struct Params {
     /// Device pixel ratio in hundredths (150 = 1.5): integers keep `round(w * dpr)`
     /// exact and identical on every platform.
     pub dpr_hundredths: Option<u16>,
+    /// `preset=NAME` as given; expanded by `preset::expand` (only `fm` and `dpr` may
+    /// accompany it, checked by `query::parse_query`).
+    pub preset: Option<String>,
 }
+
+/// Names that are known but are not transform parameters: the signature and its
+/// expiry (`signature`). Never part of a derived key; skipped by the query parser.
+pub const SIGNING_NAMES: [&str; 2] = [
+    crate::request::signature::SIGNATURE_PARAM,
+    crate::request::signature::EXPIRY_PARAM,
+];
+
+/// Longest preset name, in bytes.
+pub const MAX_PRESET_NAME_BYTES: usize = 64;
 
 /// One URL parameter.
 pub struct Param {
@@ -211,14 +224,15 @@ pub const PARAMS: &[Param] = &[
         name: "fm",
         aliases: &["format"],
         key_code: Some("fm"),
-        default: "keep the source format (`policy.autoFormatByDefault`: auto)",
-        values: "one of auto, jpeg, jpg, png, webp, avif",
-        meaning: "`auto`: AVIF if accepted, else WebP, else JPEG (opaque) / PNG (alpha)",
+        default: "`auto` (`policy.autoFormatByDefault`; off: keep the source format)",
+        values: "one of auto, source, jpeg, jpg, png, webp, avif",
+        meaning: "`auto`: AVIF if accepted, else WebP, else JPEG (opaque) / PNG (alpha); `source`: the original's format",
         sets: &[],
         sets_note: "",
         parse: |p, v| {
             let format = match v.to_ascii_lowercase().as_str() {
                 "auto" => Some(FormatRequest::Auto),
+                "source" => Some(FormatRequest::Source),
                 "jpeg" | "jpg" => Some(FormatRequest::Fixed(Format::Jpeg)),
                 "png" => Some(FormatRequest::Fixed(Format::Png)),
                 "webp" => Some(FormatRequest::Fixed(Format::Webp)),
@@ -232,7 +246,8 @@ pub const PARAMS: &[Param] = &[
         render_query: |v| match (v.negotiated, v.format) {
             (true, _) => Some("auto".to_string()),
             (false, OutputFormat::Fixed(f)) => Some(f.name().to_string()),
-            (false, OutputFormat::Legacy | OutputFormat::Source) => None,
+            (false, OutputFormat::Source) => Some("source".to_string()),
+            (false, OutputFormat::Legacy) => None,
         },
         read_key: |v, s| s == "auto" && set_value(&mut v.negotiated, Some(true)),
     },
@@ -246,6 +261,23 @@ pub const PARAMS: &[Param] = &[
         sets: &[],
         sets_note: "",
         parse: |p, v| set(&mut p.dpr_hundredths, parse_dpr(v)),
+        render: not_in_variant,
+        render_query: not_in_variant,
+        read_key: not_readable,
+    },
+    Param {
+        name: "preset",
+        aliases: &["p"],
+        key_code: None,
+        default: "–",
+        values: "a preset name (config `presets`; defaults thumbnail, small, medium, large)",
+        meaning: "the preset's query (expanded before planning, so the key is the expansion's); only `fm` and `dpr` may be added",
+        sets: &[],
+        sets_note: "",
+        parse: |p, v| {
+            let name = (v.len() <= MAX_PRESET_NAME_BYTES).then(|| v.to_string());
+            set(&mut p.preset, name)
+        },
         render: not_in_variant,
         render_query: not_in_variant,
         read_key: not_readable,
