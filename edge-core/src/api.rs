@@ -317,7 +317,11 @@ mod tests {
         assert_eq!(t.derived_key, key);
         assert_eq!(t.original_key, "photos/cat.jpg");
         let width_only = target("key=300x/a.png").unwrap();
-        assert_eq!(width_only.derived_key, "_derived/a.png/w_300.source");
+        // Negotiated by default (`autoFormatByDefault`), as at the edge.
+        assert_eq!(
+            width_only.derived_key,
+            "_derived/a.png/w_300,fm_auto.legacy"
+        );
         // The query value is decoded once (form encoding).
         assert_eq!(
             target("key=300x/a%20b.png").unwrap().original_key,

@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn plain_entries_are_keyed_once_negotiated_ones_per_auto_format() {
         let cfg = config(
-            r#"{"eager":{"small":"w=150&h=150&fit=cover","page":"w=600&fm=auto","same":"fit=cover&h=150&w=150"},"compressed":""}"#,
+            r#"{"eager":{"small":"w=150&h=150&fit=cover&fm=source","page":"w=600&fm=auto","same":"fit=cover&fm=source&h=150&w=150"},"compressed":""}"#,
         );
         let v = eager_variants("uploads/u1/my cat.jpg", &cfg).unwrap();
         let keys: Vec<_> = v
