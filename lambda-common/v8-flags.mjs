@@ -12,12 +12,12 @@ import v8 from 'node:v8';
 const COMMON = ['--wasm-lazy-validation'];
 
 /**
- * viewer-request: also `--liftoff-only`. Its calls are a few microseconds of URL rules,
- * so optimised code never pays back, while TurboFan's tier-up compiles compete for the
- * CPU of a 128 MB function (a small CPU share): ~15 % less CPU for a cold container
- * doing 200 requests, the same per-request time once warm.
+ * viewer-request: the same. `--liftoff-only` measured ~15 % less CPU for a cold
+ * container doing 200 requests (its calls are microseconds of URL rules, so TurboFan
+ * never pays back), but flags are per process and `scripts/dev` and the handler tests
+ * load both handlers in one: it would make the origin's images 1.9x slower there.
  */
-export const VIEWER_V8_FLAGS = [...COMMON, '--liftoff-only'];
+export const VIEWER_V8_FLAGS = [...COMMON];
 
 /**
  * origin-response: otherwise V8's defaults. Measured per-request CPU of T2 (hato.jpg)
