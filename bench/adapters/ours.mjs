@@ -76,5 +76,9 @@ export async function create({ pkgDir = PKG_DIR, ref = null } = {}) {
       for (const o of many.outputs) if (o.error) throw new Error(`${o.key}: ${o.error.code} ${o.error.message}`);
       return { outputs: many.outputs, note: 'transformMany: one decode, 4 variants' };
     },
+    /** The core's own stage times (ms) of one transform, from its job context. */
+    stages(bytes, spec) {
+      return { ...shim.transform(bytes, taskQuery(spec)).timings };
+    },
   };
 }

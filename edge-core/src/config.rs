@@ -5,45 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-
-/// Output formats the encoder can produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Jpeg,
-    Png,
-    Webp,
-    Avif,
-}
-
-impl Format {
-    pub const ALL: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpeg",
-            Format::Png => "png",
-            Format::Webp => "webp",
-            Format::Avif => "avif",
-        }
-    }
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpg",
-            Format::Png => "png",
-            Format::Webp => "webp",
-            Format::Avif => "avif",
-        }
-    }
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Format::Jpeg => "image/jpeg",
-            Format::Png => "image/png",
-            Format::Webp => "image/webp",
-            Format::Avif => "image/avif",
-        }
-    }
-}
+/// The output formats (defined with the other shared types).
+pub use crate::types::Format;
 
 /// What to do with a width/height that is not allowed by the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -135,6 +98,42 @@ pub struct Limits {
     pub max_input_pixels: u64,
     /// Largest single decode allocation in bytes.
     pub max_decode_bytes: u64,
+}
+
+impl Limits {
+    /// The input file size (`maxInputBytes`).
+    pub fn check_input_bytes(&self, len: usize) -> Result<()> {
+        if len as u64 > self.max_input_bytes {
+            return Err(Error::limit_exceeded(format!(
+                "input is {len} bytes, over the limit of {} bytes",
+                self.max_input_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Declared image dimensions (`maxInputPixels`), before any pixel buffer exists.
+    pub fn check_dimensions(&self, width: u32, height: u32) -> Result<()> {
+        let pixels = width as u64 * height as u64;
+        if pixels > self.max_input_pixels {
+            return Err(Error::limit_exceeded(format!(
+                "image is {width}x{height} = {pixels} pixels, over the limit of {} pixels",
+                self.max_input_pixels
+            )));
+        }
+        Ok(())
+    }
+
+    /// An estimated decode allocation (`maxDecodeBytes`), before it is made.
+    pub fn reserve(&self, estimate: u64) -> Result<()> {
+        if estimate > self.max_decode_bytes {
+            return Err(Error::limit_exceeded(format!(
+                "decoding needs about {estimate} bytes, over the limit of {} bytes",
+                self.max_decode_bytes
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Limits {

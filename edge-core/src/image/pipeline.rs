@@ -12,15 +12,17 @@
 
 use crate::clock::{default_clock, Clock, Timings};
 use crate::colour;
-use crate::config::{Config, Format, Policy};
+use crate::composite;
+use crate::config::{Config, Policy};
 use crate::decode::{self, Decoded};
 use crate::encode;
 use crate::error::{Error, Result};
+use crate::geometry::{self, Geometry, Target};
 use crate::orient;
-use crate::plan::{OutputFormat, Rgba, Variant};
 use crate::raster::{Layout, Raster};
-use crate::resize::{self, Geometry, Target};
-use crate::sniff::{self, Header, Probe, SourceFormat};
+use crate::resize;
+use crate::sniff::{self, Header, Probe};
+use crate::types::{Format, Orientation, OutputFormat, Rgba, SourceFormat, Variant};
 
 /// One encoded output.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,8 +114,8 @@ impl<'a> Job<'a> {
     pub fn plan(&self, v: &Variant) -> Result<Plan> {
         let Header { width, height, .. } = self.probe.header;
         let target = Target::new(v, &self.cfg.policy);
-        let upright = resize::geometry(width, height, &target);
-        let turned = resize::geometry(height, width, &target);
+        let upright = geometry::geometry(width, height, &target);
+        let turned = geometry::geometry(height, width, &target);
         let policy = &self.cfg.policy;
         check_output_size(&upright, policy)
             .or_else(|e| check_output_size(&turned, policy).map_err(|_| e))?;
@@ -121,7 +123,7 @@ impl<'a> Job<'a> {
             target,
             upright,
             turned,
-            min_decode_size: resize::decode_floor(&upright, &turned, width, height),
+            min_decode_size: geometry::decode_floor(&upright, &turned, width, height),
         })
     }
 
@@ -164,14 +166,14 @@ impl<'a> Job<'a> {
                 plan.upright
             }
         } else {
-            resize::geometry(source.width, source.height, &plan.target)
+            geometry::geometry(source.width, source.height, &plan.target)
         };
         check_output_size(&geometry, &self.cfg.policy)?;
         let mut frame = Frame {
             variant: v,
             policy: &self.cfg.policy,
             source_format,
-            orientation,
+            orientation: Orientation::from_tag(orientation),
             icc: icc.as_deref(),
             cmyk: raster.layout == Layout::Cmyk,
             geometry,
@@ -210,8 +212,8 @@ pub struct Frame<'a> {
     pub variant: &'a Variant,
     pub policy: &'a Policy,
     pub source_format: SourceFormat,
-    /// EXIF orientation 1..=8 of the stored pixels.
-    pub orientation: u8,
+    /// How the stored pixels are turned relative to upright.
+    pub orientation: Orientation,
     pub icc: Option<&'a [u8]>,
     /// CMYK input: converted to sRGB before resampling, not after.
     pub cmyk: bool,
@@ -271,9 +273,9 @@ fn icc_to_srgb(f: &mut Frame<'_>) -> Result<()> {
 /// letterbox (`contain`).
 fn compose(f: &mut Frame<'_>) -> Result<()> {
     let transparent =
-        resize::has_transparency(&f.raster) || (f.geometry.is_padded() && f.background.a != 255);
+        composite::has_transparency(&f.raster) || (f.geometry.is_padded() && f.background.a != 255);
     f.format = output_format(f.variant.format, f.source_format, transparent, f.policy);
-    f.raster = resize::embed(
+    f.raster = composite::embed(
         take(&mut f.raster),
         &f.geometry,
         f.background,
@@ -411,7 +413,7 @@ fn check_output_size(g: &Geometry, policy: &Policy) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Fit;
+    use crate::types::Fit;
 
     fn variant() -> Variant {
         Variant::new(OutputFormat::Source)
