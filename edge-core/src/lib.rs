@@ -8,6 +8,7 @@ pub mod accept;
 pub mod config;
 pub mod error;
 pub mod key;
+pub mod ops;
 pub mod plan;
 pub mod request;
 pub mod viewer;
