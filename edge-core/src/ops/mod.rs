@@ -11,7 +11,7 @@
 //!   orientation so the orient step turns the small image once.
 //! - [`filter`]: `blur` and `sharpen` run on the resized, sRGB image (sigma in output
 //!   pixels, as in sharp).
-//! - [`watermark`]: composited last, after resize and filters, so a watermark is never
+//! - [`watermarks`] (config, `wm=NAME`) and [`watermark`]: composited last, after resize and filters, so a watermark is never
 //!   scaled or blurred with the photo.
 //!
 //! [`Raster`]: crate::raster::Raster
@@ -19,6 +19,7 @@
 // Parameter types and geometry: always built (the viewer parses these too).
 pub mod region;
 pub mod rotate;
+pub mod watermarks;
 
 // Pixel work.
 #[cfg(feature = "codecs")]

@@ -6,22 +6,11 @@
 //! premultiplied Lanczos3 of the resize step, then composited "over" with
 //! premultiplied alpha in sRGB values, its alpha scaled by `opacity`.
 
+use super::watermarks::Placement;
 use crate::error::{Error, Result};
 use crate::plan::Gravity;
 use crate::raster::{Layout, Raster};
 use crate::resize::{self, Rect};
-
-/// Where and how a watermark goes (a config entry, validated).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Placement {
-    pub gravity: Gravity,
-    /// Gap to the edges, as a fraction of the output width (0 … 0.5).
-    pub margin: f32,
-    /// Multiplies the mark's alpha (0 … 1).
-    pub opacity: f32,
-    /// Width of the mark, as a fraction of the output width (0 … 1].
-    pub width: f32,
-}
 
 /// Size and top-left position of the mark on an `out_width`×`out_height` output, for
 /// a mark image of `mark_width`×`mark_height`. The mark keeps its aspect ratio and is
