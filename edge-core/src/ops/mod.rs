@@ -17,6 +17,7 @@
 //! [`Raster`]: crate::raster::Raster
 
 // Parameter types and geometry: always built (the viewer parses these too).
+pub mod params;
 pub mod region;
 pub mod rotate;
 pub mod watermarks;

@@ -22,33 +22,26 @@ impl Rect {
     }
 }
 
-/// Parses `x,y,w,h` (whole pixels, `w` and `h` at least 1). The check against the
-/// image size waits for the header: [`check_region`].
-pub fn parse_region(value: &str) -> Result<Rect> {
-    let bad = || {
-        Error::invalid_parameter(
-            "rect",
-            format!(
-                "must be x,y,w,h in whole pixels of the upright original (x, y ≥ 0; w, h ≥ 1), got '{value}'"
-            ),
-        )
-    };
+/// What `rect` accepts, for error messages.
+pub const RECT_VALUES: &str =
+    "x,y,w,h in whole pixels of the upright original (x, y ≥ 0; w, h ≥ 1), e.g. 10,20,300,200";
+
+/// Parses `x,y,w,h` (whole pixels, `w` and `h` at least 1); `None` otherwise. The
+/// check against the image size waits for the header: [`check_region`].
+pub fn parse_region(value: &str) -> Option<Rect> {
     let parts: Vec<&str> = value.split(',').collect();
     if parts.len() != 4 {
-        return Err(bad());
+        return None;
     }
     let mut n = [0u32; 4];
     for (slot, part) in n.iter_mut().zip(&parts) {
-        // Digits only: no sign, no spaces, no leading '+', at most 9 digits.
+        // Digits only: no sign, no spaces, at most 9 digits (no overflow).
         if part.is_empty() || part.len() > 9 || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
+            return None;
         }
-        *slot = part.parse().map_err(|_| bad())?;
+        *slot = part.parse().ok()?;
     }
-    if n[2] == 0 || n[3] == 0 {
-        return Err(bad());
-    }
-    Ok(Rect {
+    (n[2] > 0 && n[3] > 0).then_some(Rect {
         x: n[0],
         y: n[1],
         width: n[2],
@@ -127,50 +120,67 @@ pub fn extract(raster: &Raster, region: Rect) -> Result<Raster> {
 }
 
 /// A focal point as fractions of the upright original: `x` from the left, `y` from
-/// the top, each in 0 … 1.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// the top, in ten-thousandths (0 … 10000) so variants compare and hash exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FocalPoint {
-    pub x: f64,
-    pub y: f64,
+    pub x: u16,
+    pub y: u16,
 }
 
+/// What `pos=XxY` accepts, for error messages.
+pub const FOCAL_VALUES: &str =
+    "XxY, X and Y fractions from 0 to 1 (at most 4 decimals kept), e.g. 0.25x0.6";
+
 impl FocalPoint {
-    /// Parses `XxY`, e.g. `0.25x0.6` (Cloudflare's `gravity=XxY`). At most four
-    /// decimals are kept, so the canonical form ([`FocalPoint::code`]) round-trips.
-    pub fn parse(param: &str, value: &str) -> Result<FocalPoint> {
-        let bad = || {
-            Error::invalid_parameter(
-                param,
-                format!("a focal point must be XxY with X and Y from 0 to 1 (e.g. 0.25x0.6), got '{value}'"),
-            )
-        };
-        let (x, y) = value.split_once('x').ok_or_else(bad)?;
-        let fraction = |s: &str| -> Option<f64> {
-            let ok = !s.is_empty()
-                && s.len() <= 8
-                && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-                && s.bytes().filter(|&b| b == b'.').count() <= 1
-                && !s.starts_with('.')
-                && !s.ends_with('.');
-            let v: f64 = s.parse().ok().filter(|_| ok)?;
-            (0.0..=1.0).contains(&v).then(|| (v * 1e4).round() / 1e4)
-        };
-        Ok(FocalPoint {
-            x: fraction(x).ok_or_else(bad)?,
-            y: fraction(y).ok_or_else(bad)?,
+    /// Parses `XxY`, e.g. `0.25x0.6` (Cloudflare's `gravity=XxY`): plain decimals
+    /// from 0 to 1, rounded to four decimals.
+    pub fn from_code(value: &str) -> Option<FocalPoint> {
+        let (x, y) = value.split_once('x')?;
+        Some(FocalPoint {
+            x: fraction(x)?,
+            y: fraction(y)?,
         })
     }
 
     /// Canonical `XxY`: shortest decimals, no trailing zeros (`0.5x0.25`, `1x0`).
     pub fn code(self) -> String {
-        format!("{}x{}", trim(self.x), trim(self.y))
+        format!("{}x{}", decimal(self.x), decimal(self.y))
+    }
+
+    pub fn fx(self) -> f64 {
+        f64::from(self.x) / 10_000.0
+    }
+
+    pub fn fy(self) -> f64 {
+        f64::from(self.y) / 10_000.0
     }
 }
 
-fn trim(v: f64) -> String {
-    let s = format!("{:.4}", v);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
+fn fraction(s: &str) -> Option<u16> {
+    let plain = !s.is_empty()
+        && s.len() <= 12
+        && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && s.bytes().filter(|&b| b == b'.').count() <= 1
+        && !s.starts_with('.')
+        && !s.ends_with('.');
+    let v: f64 = s.parse().ok().filter(|_| plain)?;
+    (0.0..=1.0)
+        .contains(&v)
+        .then(|| (v * 10_000.0).round() as u16)
+}
+
+/// Ten-thousandths as the shortest decimal: 2500 → "0.25", 10000 → "1", 0 → "0".
+fn decimal(v: u16) -> String {
+    if v >= 10_000 {
+        return "1".into();
+    }
+    let digits = format!("{v:04}");
+    let digits = digits.trim_end_matches('0');
+    if digits.is_empty() {
+        "0".into()
+    } else {
+        format!("0.{digits}")
+    }
 }
 
 /// Offset of a `crop_width`×`crop_height` window in a `width`×`height` image that puts
@@ -188,8 +198,8 @@ pub fn focal_offset(
         (start.round().max(0.0) as u32).min(excess)
     };
     (
-        place(width, crop_width, point.x),
-        place(height, crop_height, point.y),
+        place(width, crop_width, point.fx()),
+        place(height, crop_height, point.fy()),
     )
 }
 
@@ -200,6 +210,7 @@ mod tests {
     #[test]
     fn region_parsing() {
         assert_eq!(parse_region("10,20,30,40").unwrap().code(), "10,20,30,40");
+        assert_eq!(parse_region("0,0,1,1").unwrap().code(), "0,0,1,1");
         assert_eq!(
             parse_region("10,20,30,40").unwrap(),
             Rect {
@@ -223,9 +234,7 @@ mod tests {
             "9999999999,0,1,1",
             "a,b,c,d",
         ] {
-            let e = parse_region(bad).unwrap_err();
-            assert_eq!(e.code(), "invalid_parameter", "{bad}");
-            assert!(e.message().starts_with("rect:"), "{}", e.message());
+            assert_eq!(parse_region(bad), None, "{bad}");
         }
     }
 
@@ -314,18 +323,20 @@ mod tests {
 
     #[test]
     fn focal_point_parsing_and_canonical_form() {
-        let p = FocalPoint::parse("pos", "0.25x0.6").unwrap();
-        assert_eq!((p.x, p.y), (0.25, 0.6));
+        let p = FocalPoint::from_code("0.25x0.6").unwrap();
+        assert_eq!((p.x, p.y), (2500, 6000));
+        assert_eq!((p.fx(), p.fy()), (0.25, 0.6));
         assert_eq!(p.code(), "0.25x0.6");
-        assert_eq!(FocalPoint::parse("pos", "1x0").unwrap().code(), "1x0");
+        assert_eq!(FocalPoint::from_code("1x0").unwrap().code(), "1x0");
         assert_eq!(
-            FocalPoint::parse("pos", "0.50000x1.0").unwrap().code(),
+            FocalPoint::from_code("0.50000x1.0").unwrap().code(),
             "0.5x1"
         );
         assert_eq!(
-            FocalPoint::parse("pos", "0.123456x0").unwrap().code(),
+            FocalPoint::from_code("0.123456x0").unwrap().code(),
             "0.1235x0"
         );
+        assert_eq!(FocalPoint::from_code("0.00004x0").unwrap().code(), "0x0");
         for bad in [
             "",
             "x",
@@ -338,24 +349,24 @@ mod tests {
             "0.5x0.5x1",
             "nanxnan",
             "1e-1x0",
+            "0.5X0.5",
+            " 0.5x0.5",
         ] {
-            let e = FocalPoint::parse("gravity", bad).unwrap_err();
-            assert!(
-                e.message().starts_with("gravity:"),
-                "{bad}: {}",
-                e.message()
-            );
+            assert_eq!(FocalPoint::from_code(bad), None, "{bad}");
         }
-        // Canonical form parses back to itself.
-        for v in ["0x0", "0.0001x0.9999", "0.3333x0.5", "1x1"] {
-            let p = FocalPoint::parse("pos", v).unwrap();
-            assert_eq!(FocalPoint::parse("pos", &p.code()).unwrap(), p);
+        // Every canonical form parses back to itself.
+        for x in (0..=10_000).step_by(7) {
+            let p = FocalPoint { x, y: 10_000 - x };
+            assert_eq!(FocalPoint::from_code(&p.code()), Some(p), "{}", p.code());
         }
     }
 
     #[test]
     fn focal_offset_centres_the_point_within_the_edges() {
-        let p = |x, y| FocalPoint { x, y };
+        let p = |x: f64, y: f64| FocalPoint {
+            x: (x * 1e4) as u16,
+            y: (y * 1e4) as u16,
+        };
         // 1000×500 image, 200×500 window: x centred on 250 → starts at 150.
         assert_eq!(focal_offset(1000, 500, 200, 500, p(0.25, 0.6)), (150, 0));
         // Near an edge: clamped.
