@@ -496,16 +496,16 @@ fn blur_line(line: &mut [f32], lines: &mut Lines, ch: usize, k: &Kernel) {
             b
         }
         Kernel::Boxes { radius, tail } => {
-            for _ in 0..BOX_PASSES / 2 {
-                box_pass(a, b, total, ch, *radius, *tail);
-                box_pass(b, a, total, ch, *radius, *tail);
+            // Pass j only computes what pass j + 1 will read: the range shrinks by the
+            // box's reach each time and ends as exactly the line, so no read clamps.
+            let step = radius + 1;
+            let (mut src, mut dst) = (a, b);
+            for pass in 1..=BOX_PASSES {
+                let (from, to) = (pass * step, total - pass * step);
+                box_pass(src, dst, from, to, ch, *radius, *tail);
+                std::mem::swap(&mut src, &mut dst);
             }
-            if BOX_PASSES % 2 == 1 {
-                box_pass(a, b, total, ch, *radius, *tail);
-                b
-            } else {
-                a
-            }
+            src
         }
     };
     line.copy_from_slice(&result[pad * ch..(pad + n) * ch]);
@@ -526,23 +526,16 @@ fn sampled_pass(src: &[f32], dst: &mut [f32], from: usize, n: usize, ch: usize, 
 }
 
 /// One extended box (width 2r + 1, weight `tail` on the samples at ±(r + 1)) by a
-/// running sum: O(n) whatever r is.
-fn box_pass(src: &[f32], dst: &mut [f32], n: usize, ch: usize, r: usize, tail: f32) {
-    let last = n - 1;
+/// running sum, for outputs `from .. to`: O(to − from) whatever r is. Needs
+/// `from ≥ r + 1` and `to + r + 1 ≤ len` (the caller's padding).
+fn box_pass(src: &[f32], dst: &mut [f32], from: usize, to: usize, ch: usize, r: usize, tail: f32) {
     let norm = 1.0 / ((2 * r + 1) as f32 + 2.0 * tail);
     for c in 0..ch {
-        let at = |i: usize| src[i.min(last) * ch + c];
-        let left = |i: usize, k: usize| src[i.saturating_sub(k) * ch + c];
-        // Window for pixel 0: r + 1 copies of the first pixel (the centre and the
-        // clamped left side) plus pixels 1 … r, clamped on the right.
-        let inside = r.min(last);
-        let mut sum = at(0) * (r + 1) as f32
-            + (1..=inside).map(at).sum::<f32>()
-            + at(last) * (r - inside) as f32;
-        for i in 0..n {
-            let tails = left(i, r + 1) + at(i + r + 1);
-            dst[i * ch + c] = (sum + tail * tails) * norm;
-            sum += at(i + r + 1) - left(i, r);
+        let mut sum: f32 = (from - r..=from + r).map(|k| src[k * ch + c]).sum();
+        for i in from..to {
+            let (out, enter) = ((i - r - 1) * ch + c, (i + r + 1) * ch + c);
+            dst[i * ch + c] = (sum + tail * (src[out] + src[enter])) * norm;
+            sum += src[enter] - src[(i - r) * ch + c];
         }
     }
 }
