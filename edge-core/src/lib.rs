@@ -5,6 +5,7 @@
 //! half sits behind the `codecs` feature so the viewer-request wasm stays small.
 
 pub mod accept;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod key;
@@ -34,4 +35,4 @@ pub mod sniff;
 pub use config::{Config, Format, Limits, Policy};
 pub use error::{Error, Result};
 pub use plan::{Fit, Gravity, OutputFormat, Rgba, Variant};
-pub use viewer::{viewer_request, Rewrite};
+pub use viewer::{origin_decision, viewer_request, OriginDecision, Rewrite};

@@ -12,7 +12,8 @@ pub fn oriented_size(width: u32, height: u32, orientation: u8) -> (u32, u32) {
     }
 }
 
-fn swaps_axes(orientation: u8) -> bool {
+/// Orientations 5-8 turn the image by a quarter: width and height trade places.
+pub fn swaps_axes(orientation: u8) -> bool {
     matches!(orientation, 5..=8)
 }
 

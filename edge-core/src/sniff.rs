@@ -88,9 +88,14 @@ pub fn sniff(bytes: &[u8]) -> Result<SourceFormat> {
 /// Sniff and parse the header, then enforce `limits` (input bytes, declared pixels,
 /// estimated decode memory at the smallest size the decoder could produce).
 pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header> {
+    probe_checked(bytes, limits).map(|p| p.header)
+}
+
+/// [`read_header`] keeping the details for [`crate::decode::decode_probed`].
+pub fn probe_checked(bytes: &[u8], limits: &Limits) -> Result<Probe> {
     let probe = probe(bytes, limits)?;
     check_decode_bytes(probe.min_decode_bytes(), limits)?;
-    Ok(probe.header)
+    Ok(probe)
 }
 
 // ---------------------------------------------------------------------------------
@@ -114,10 +119,12 @@ pub(crate) enum Detail {
     Avif { heic: bool },
 }
 
+/// What the header says: format, stored size and the details decode sizes its
+/// buffers by. Read once per job and handed to decode.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Probe {
+pub struct Probe {
     pub header: Header,
-    pub detail: Detail,
+    pub(crate) detail: Detail,
 }
 
 /// Frame header (SOFn) facts of a JPEG, plus the Adobe APP14 marker if one came

@@ -21,6 +21,75 @@ pub enum Rewrite {
     },
 }
 
+/// What the origin-response handler does after S3 answered 404/403 for a URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginDecision {
+    /// Not a derived key: hand S3's answer back unchanged.
+    PassThrough,
+    /// A canonical derived key: make it from `original`.
+    Generate {
+        /// The derived S3 key (decoded, without the leading `/`).
+        key: String,
+        /// The original's S3 key.
+        original: String,
+        /// The key's output format: a fixed one, or legacy/source (settled after decoding).
+        format: crate::plan::OutputFormat,
+        /// The format was chosen from `Accept` (responses carry `vary: accept`).
+        negotiated: bool,
+    },
+}
+
+/// Whether `uri` names something under the derived prefix once percent-decoded
+/// (leniently: a broken escape is compared as written). The strict decode follows.
+fn names_derived(uri: &str, prefix_uri: &str) -> bool {
+    let raw = uri.as_bytes();
+    let mut decoded = Vec::with_capacity(prefix_uri.len());
+    let mut i = 0;
+    while i < raw.len() && decoded.len() < prefix_uri.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            raw[i],
+            raw.get(i + 1).copied().and_then(hex),
+            raw.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                decoded.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    decoded == prefix_uri.as_bytes()
+}
+
+/// Origin side, after S3 reported the object of `uri` (raw, still percent-encoded, as
+/// CloudFront gives it) missing: generate it when it is a canonical derived key.
+/// Decodes the URI with the viewer's rules (`key::uri_to_key`) and tests the prefix on
+/// the decoded key, so no spelling of a derived key reaches S3 that the viewer refuses.
+pub fn origin_decision(uri: &str, config: &Config) -> Result<OriginDecision> {
+    let policy = &config.policy;
+    let prefix_uri = format!("/{}", policy.derived_prefix);
+    if !names_derived(uri, &prefix_uri) {
+        return Ok(OriginDecision::PassThrough);
+    }
+    let key = key::uri_to_key(uri)?;
+    if key::key_to_uri(&key) != uri {
+        return Err(Error::invalid_key(
+            "derived URI is not in canonical percent-encoding",
+        ));
+    }
+    let (original, variant) = key::parse(&key, policy)?;
+    Ok(OriginDecision::Generate {
+        key,
+        original,
+        format: variant.format,
+        negotiated: variant.negotiated,
+    })
+}
+
 /// Map a viewer request (`uri` as CloudFront gives it, query without `?`) to its object.
 pub fn viewer_request(
     uri: &str,
@@ -118,6 +187,49 @@ mod tests {
             rewrite(&tampered, "", None).unwrap_err().code(),
             "invalid_key"
         );
+    }
+
+    #[test]
+    fn origin_generates_only_canonical_derived_uris() {
+        let cfg = Config::default();
+        let Rewrite::Derived { uri, key, .. } =
+            rewrite("/a/b%20c.jpg", "w=300&fm=auto", Some(CHROME)).unwrap()
+        else {
+            panic!("no rewrite")
+        };
+        assert_eq!(
+            origin_decision(&uri, &cfg).unwrap(),
+            OriginDecision::Generate {
+                key,
+                original: "a/b c.jpg".into(),
+                format: crate::plan::OutputFormat::Fixed(crate::Format::Avif),
+                negotiated: true,
+            }
+        );
+        for pass in ["/a/b.jpg", "/_derivedx/a.jpg", "/a%2Fb.jpg", "/%zz", "/"] {
+            assert_eq!(
+                origin_decision(pass, &cfg).unwrap(),
+                OriginDecision::PassThrough,
+                "{pass}"
+            );
+        }
+        // The two probe findings of issue 10: an encoded '/' inside, an encoded prefix.
+        for bad in [
+            "/_derived/photos%2FWood.jpg/w_130.jpg",
+            "/%5Fderived/photos/Wood.jpg/w_120.jpg",
+            "/%5fderived/photos/Wood.jpg/w_120.jpg",
+            "/_derived/a/w_0130.jpg",
+            "/_derived/../a/_.jpg",
+            "/_derived/caf%c3%a9.jpg/w_10.jpg",
+        ] {
+            assert_eq!(
+                origin_decision(bad, &cfg).unwrap_err().code(),
+                "invalid_key",
+                "{bad}"
+            );
+        }
+        assert!(names_derived("/%5F%64erived/x", "/_derived/"));
+        assert!(!names_derived("/_derive", "/_derived/"));
     }
 
     #[test]

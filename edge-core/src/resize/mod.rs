@@ -235,11 +235,6 @@ fn embed_offset(free_x: u32, free_y: u32, g: Gravity) -> (u32, u32) {
     (place(free_x, ax), place(free_y, ay))
 }
 
-/// EXIF orientations 5-8 swap width and height.
-pub fn swaps_axes(orientation: u8) -> bool {
-    (5..=8).contains(&orientation)
-}
-
 /// Smallest *stored* size a decoder may shrink to on load (JPEG DCT scaling) and
 /// still cover the scaled image at full resolution, whatever the EXIF orientation
 /// turns out to be: the orientation is only known after decoding, so this covers
@@ -248,6 +243,17 @@ pub fn swaps_axes(orientation: u8) -> bool {
 pub fn min_decode_size(stored_width: u32, stored_height: u32, t: &Target) -> Option<(u32, u32)> {
     let upright = geometry(stored_width, stored_height, t);
     let turned = geometry(stored_height, stored_width, t);
+    decode_floor(&upright, &turned, stored_width, stored_height)
+}
+
+/// [`min_decode_size`] from the two geometries already planned (`upright` for the
+/// stored size, `turned` for the axes swapped).
+pub fn decode_floor(
+    upright: &Geometry,
+    turned: &Geometry,
+    stored_width: u32,
+    stored_height: u32,
+) -> Option<(u32, u32)> {
     let width = upright
         .scaled_width
         .max(turned.scaled_height)
@@ -274,7 +280,7 @@ pub fn stored_rect(r: Rect, stored_width: u32, stored_height: u32, orientation: 
         8 => (w - y - rh, x),
         _ => (x, y),
     };
-    if swaps_axes(orientation) {
+    if crate::orient::swaps_axes(orientation) {
         Rect {
             x: sx,
             y: sy,
@@ -833,7 +839,11 @@ mod tests {
     fn stored_rect_matches_pixel_mapping() {
         let (w, h) = (7u32, 4u32);
         for o in 0..=9u8 {
-            let (dw, dh) = if swaps_axes(o) { (h, w) } else { (w, h) };
+            let (dw, dh) = if crate::orient::swaps_axes(o) {
+                (h, w)
+            } else {
+                (w, h)
+            };
             let r = Rect {
                 x: 1,
                 y: 2,
