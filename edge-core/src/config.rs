@@ -153,6 +153,8 @@ impl Default for Limits {
 pub struct Config {
     pub policy: Policy,
     pub limits: Limits,
+    /// Named watermarks for `wm=NAME` (issue 12; see `ops::watermarks`).
+    pub watermarks: std::collections::BTreeMap<String, crate::ops::watermarks::WatermarkSpec>,
 }
 
 impl Config {
@@ -199,6 +201,7 @@ impl Config {
         {
             return bad("policy.quality values must be 1-100".into());
         }
+        crate::ops::watermarks::validate(&self.watermarks, p)?;
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ use crate::config::{Config, Format, Policy};
 use crate::decode::{self, Decoded};
 use crate::encode;
 use crate::error::{Error, Result};
+use crate::ops;
 use crate::orient;
 use crate::plan::{OutputFormat, Rgba, Variant};
 use crate::raster::{Layout, Raster};
@@ -112,16 +113,33 @@ impl<'a> Job<'a> {
     pub fn plan(&self, v: &Variant) -> Result<Plan> {
         let Header { width, height, .. } = self.probe.header;
         let target = Target::new(v, &self.cfg.policy);
-        let upright = resize::geometry(width, height, &target);
-        let turned = resize::geometry(height, width, &target);
+        // The picture the resize sees: the region when `rect` cuts one (given upright,
+        // so the same either way), turned by `rot`.
+        let (as_stored, swapped) = match v.ops.rect {
+            Some(r) => ((r.width, r.height), (r.width, r.height)),
+            None => ((width, height), (height, width)),
+        };
+        let sideways = v.ops.turns_sideways();
+        let turn = |(w, h): (u32, u32)| if sideways { (h, w) } else { (w, h) };
+        let (uw, uh) = turn(as_stored);
+        let (tw, th) = turn(swapped);
+        let upright = resize::geometry(uw, uh, &target);
+        let turned = resize::geometry(tw, th, &target);
         let policy = &self.cfg.policy;
         check_output_size(&upright, policy)
             .or_else(|e| check_output_size(&turned, policy).map_err(|_| e))?;
+        // A region is decoded at full size (its share of a shrunk image would need
+        // its own floor); `rot` swaps which geometry matches the stored axes.
+        let min_decode_size = match (v.ops.rect, sideways) {
+            (Some(_), _) => None,
+            (None, false) => resize::decode_floor(&upright, &turned, width, height),
+            (None, true) => resize::decode_floor(&turned, &upright, width, height),
+        };
         Ok(Plan {
             target,
             upright,
             turned,
-            min_decode_size: resize::decode_floor(&upright, &turned, width, height),
+            min_decode_size,
         })
     }
 
@@ -157,12 +175,16 @@ impl<'a> Job<'a> {
         // The planned geometry, unless the decoder reported another size (AVIF clean
         // aperture) than the header.
         let header = self.probe.header;
-        let geometry = if (source_width, source_height) == (header.width, header.height) {
+        let geometry = if v.ops.rect.is_some() {
+            plan.upright
+        } else if (source_width, source_height) == (header.width, header.height) {
             if orient::swaps_axes(orientation) {
                 plan.turned
             } else {
                 plan.upright
             }
+        } else if v.ops.turns_sideways() {
+            resize::geometry(source.height, source.width, &plan.target)
         } else {
             resize::geometry(source.width, source.height, &plan.target)
         };
@@ -172,6 +194,9 @@ impl<'a> Job<'a> {
             policy: &self.cfg.policy,
             source_format,
             orientation,
+            exif: orientation,
+            stored_size: (source_width, source_height),
+            marks: &self.cfg.watermarks,
             icc: icc.as_deref(),
             cmyk: raster.layout == Layout::Cmyk,
             geometry,
@@ -210,8 +235,15 @@ pub struct Frame<'a> {
     pub variant: &'a Variant,
     pub policy: &'a Policy,
     pub source_format: SourceFormat,
-    /// EXIF orientation 1..=8 of the stored pixels.
+    /// Orientation 1..=8 that turns the stored pixels into the output: the EXIF
+    /// orientation, then `rot` and `flip` once `region_and_turn` has run.
     pub orientation: u8,
+    /// The EXIF orientation alone.
+    pub exif: u8,
+    /// Stored size of the whole original (before shrink-on-load and `rect`).
+    pub stored_size: (u32, u32),
+    /// The config's watermarks, for `wm`.
+    pub marks: &'a std::collections::BTreeMap<String, crate::ops::watermarks::WatermarkSpec>,
     pub icc: Option<&'a [u8]>,
     /// CMYK input: converted to sRGB before resampling, not after.
     pub cmyk: bool,
@@ -230,11 +262,15 @@ pub type Step = fn(&mut Frame<'_>) -> Result<()>;
 /// The per-output steps, in order, each with the stage it is timed as. A new image
 /// operation is one entry here (and its parameter in `request::params`).
 pub const STEPS: &[(&str, Step)] = &[
+    ("region", ops::steps::region_and_turn),
     ("colour", cmyk_to_srgb),
+    ("focus", ops::steps::focus),
     ("resize", resample),
     ("orient", orient_upright),
     ("colour", icc_to_srgb),
+    ("filter", ops::steps::filters),
     ("compose", compose),
+    ("watermark", ops::steps::watermark),
     ("encode", encode_output),
 ];
 

@@ -144,6 +144,9 @@ pub struct Variant {
     pub format: OutputFormat,
     /// The format was chosen from `Accept` (responses carry `vary: accept`).
     pub negotiated: bool,
+    /// Issue-12 operations (region, focus, rotate, flip, blur, sharpen, watermark);
+    /// all off by default.
+    pub ops: crate::ops::Ops,
 }
 
 impl Variant {
@@ -160,6 +163,7 @@ impl Variant {
             background: None,
             format,
             negotiated: false,
+            ops: crate::ops::Ops::default(),
         }
     }
 }
@@ -245,6 +249,7 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
         background,
         format,
         negotiated,
+        ops: crate::ops::Ops::default(),
     })
 }
 

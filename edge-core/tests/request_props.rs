@@ -195,6 +195,7 @@ fn arbitrary_variant() -> impl Strategy<Value = Variant> {
                     background,
                     format,
                     negotiated,
+                    ops: Default::default(),
                 }
             },
         )

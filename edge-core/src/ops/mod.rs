@@ -29,3 +29,35 @@ pub mod filter;
 pub mod smartcrop;
 #[cfg(feature = "codecs")]
 pub mod watermark;
+
+use params::{Focus, Sigma};
+use region::Rect;
+use rotate::{Flip, Rotation};
+
+/// The operations of one variant, all off by default (a variant without them is
+/// exactly today's).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Ops {
+    /// `rect=x,y,w,h`: region of the upright original, cut before the resize.
+    pub rect: Option<Rect>,
+    /// `pos=entropy|attention|XxY`: what a `cover` crop keeps (overrides the gravity).
+    pub focus: Option<Focus>,
+    /// `rot`: clockwise turn after the EXIF orientation.
+    pub rotation: Rotation,
+    /// `flip`: mirror after the turn.
+    pub flip: Flip,
+    pub blur: Option<Sigma>,
+    pub sharpen: Option<Sigma>,
+    /// `wm=NAME`: a watermark of the config.
+    pub watermark: Option<String>,
+}
+
+impl Ops {
+    /// True when `rot` swaps width and height.
+    pub fn turns_sideways(&self) -> bool {
+        matches!(self.rotation, Rotation::Cw90 | Rotation::Cw270)
+    }
+}
+
+#[cfg(feature = "codecs")]
+pub mod steps;

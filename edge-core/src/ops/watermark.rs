@@ -253,3 +253,77 @@ mod tests {
         assert_eq!(apply(base.clone(), &mark, &none).unwrap(), base);
     }
 }
+
+/// Decoded watermarks of this container (wasm: one per Lambda container), by name,
+/// each with the ETag of the object it was decoded from. The handler revalidates the
+/// ETag; the pipeline's watermark step reads from here.
+mod store {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+
+    use crate::raster::Raster;
+
+    thread_local! {
+        pub(super) static MARKS: RefCell<BTreeMap<String, (String, Rc<Raster>)>> =
+            const { RefCell::new(BTreeMap::new()) };
+    }
+}
+
+/// Largest watermark image accepted, in pixels (a mark is at most the output's width).
+pub const MAX_MARK_PIXELS: u64 = 4096 * 4096;
+
+/// Decodes `bytes` (any input format the core reads; EXIF orientation and ICC
+/// applied) and keeps it as watermark `name`, tagged with `etag`.
+pub fn load(name: &str, etag: &str, bytes: &[u8], limits: &crate::config::Limits) -> Result<()> {
+    let limits = crate::config::Limits {
+        max_input_pixels: limits.max_input_pixels.min(MAX_MARK_PIXELS),
+        ..limits.clone()
+    };
+    let decoded = crate::decode::decode(bytes, &limits, None)?;
+    let raster = crate::colour::to_srgb(decoded.raster, decoded.icc.as_deref())?;
+    let raster = crate::orient::apply(raster, decoded.orientation);
+    store::MARKS.with(|m| {
+        m.borrow_mut().insert(
+            name.to_string(),
+            (etag.to_string(), std::rc::Rc::new(raster)),
+        )
+    });
+    Ok(())
+}
+
+/// The ETag watermark `name` was loaded from, if it is loaded.
+pub fn etag(name: &str) -> Option<String> {
+    store::MARKS.with(|m| m.borrow().get(name).map(|(etag, _)| etag.clone()))
+}
+
+/// The decoded watermark `name`, if loaded.
+pub fn get(name: &str) -> Option<std::rc::Rc<Raster>> {
+    store::MARKS.with(|m| m.borrow().get(name).map(|(_, r)| r.clone()))
+}
+
+#[cfg(test)]
+mod store_tests {
+    use super::*;
+
+    #[test]
+    fn loaded_marks_are_kept_by_name_with_their_etag() {
+        let png =
+            crate::encode::png::encode(&Raster::new(4, 2, Layout::Rgba, vec![9; 32])).unwrap();
+        let limits = crate::config::Limits::default();
+        assert_eq!(etag("t-logo"), None);
+        load("t-logo", "\"abc\"", &png, &limits).unwrap();
+        assert_eq!(etag("t-logo").as_deref(), Some("\"abc\""));
+        let r = get("t-logo").unwrap();
+        assert_eq!((r.width, r.height), (4, 2));
+        load("t-logo", "\"def\"", &png, &limits).unwrap();
+        assert_eq!(etag("t-logo").as_deref(), Some("\"def\""));
+        assert_eq!(
+            load("t-bad", "x", b"not an image", &limits)
+                .unwrap_err()
+                .status(),
+            415
+        );
+        assert!(get("t-bad").is_none());
+    }
+}
