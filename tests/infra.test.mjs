@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
+  chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -488,6 +488,8 @@ describe('scripts/deploy', () => {
         copyFileSync(join(REPO, file), join(dir, file));
       }
       chmodSync(join(dir, 'scripts/deploy'), 0o755);
+      // deploy validates the config with the core's request-only wasm.
+      cpSync(join(REPO, 'edge-shim/pkg-request'), join(dir, 'edge-shim/pkg-request'), { recursive: true });
       const log = join(dir, 'calls.jsonl');
       const fake = (body) => `#!/usr/bin/env node
 const fs = require('fs');

@@ -9,9 +9,9 @@
 
 use std::time::Instant;
 
-use edge_core::ops::{filter, smartcrop};
-use edge_core::resize::{self, Target};
+use edge_core::geometry::{self, Target};
 use edge_core::{decode, orient, plan, request, Config};
+use edge_core::{filter, resize, smartcrop};
 
 fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
     let mut times: Vec<f64> = (0..runs)
@@ -39,10 +39,10 @@ fn main() {
     let params = request::parse_query("w=600&h=600&fit=cover").unwrap();
     let variant = plan::plan(&params, None, &cfg.policy).unwrap();
     let target = Target::new(&variant, &cfg.policy);
-    let min = resize::min_decode_size(w, h, &target);
+    let min = geometry::min_decode_size(w, h, &target);
     let shrunk = decode::decode(&input, &cfg.limits, min).expect("decode shrunk");
     let (uw, uh) = orient::oriented_size(w, h, full.orientation);
-    let geometry = resize::geometry(uw, uh, &target);
+    let geometry = geometry::geometry(uw, uh, &target);
     let scaled = (geometry.scaled_width, geometry.scaled_height);
     let crop = (geometry.width, geometry.height);
     println!(
@@ -68,7 +68,7 @@ fn main() {
 
     let out_w = 1200;
     let out_h = (u64::from(h) * out_w as u64 / u64::from(w)) as u32;
-    let whole = resize::Rect {
+    let whole = geometry::Rect {
         x: 0,
         y: 0,
         width: shrunk.raster.width,

@@ -5,45 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-
-/// Output formats the encoder can produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Jpeg,
-    Png,
-    Webp,
-    Avif,
-}
-
-impl Format {
-    pub const ALL: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpeg",
-            Format::Png => "png",
-            Format::Webp => "webp",
-            Format::Avif => "avif",
-        }
-    }
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpg",
-            Format::Png => "png",
-            Format::Webp => "webp",
-            Format::Avif => "avif",
-        }
-    }
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Format::Jpeg => "image/jpeg",
-            Format::Png => "image/png",
-            Format::Webp => "image/webp",
-            Format::Avif => "image/avif",
-        }
-    }
-}
+/// The output formats (defined with the other shared types).
+pub use crate::types::Format;
 
 /// What to do with a width/height that is not allowed by the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -154,7 +117,7 @@ pub struct Config {
     pub policy: Policy,
     pub limits: Limits,
     /// Named watermarks for `wm=NAME` (issue 12; see `ops::watermarks`).
-    pub watermarks: std::collections::BTreeMap<String, crate::ops::watermarks::WatermarkSpec>,
+    pub watermarks: std::collections::BTreeMap<String, crate::watermarks::WatermarkSpec>,
 }
 
 impl Config {
@@ -201,7 +164,7 @@ impl Config {
         {
             return bad("policy.quality values must be 1-100".into());
         }
-        crate::ops::watermarks::validate(&self.watermarks, p)?;
+        crate::watermarks::validate(&self.watermarks, &p.derived_prefix)?;
         Ok(())
     }
 }

@@ -1,14 +1,12 @@
 //! The issue-12 steps through `pipeline::transform`, against independent references
 //! computed here on the decoded pixels.
 
-use edge_core::config::Format;
-use edge_core::ops::params::{Focus, Sigma};
-use edge_core::ops::region::{FocalPoint, Rect};
-use edge_core::ops::rotate::{Flip, Rotation};
-use edge_core::ops::watermarks::WatermarkSpec;
-use edge_core::ops::{watermark, Ops};
-use edge_core::plan::{Fit, OutputFormat, Variant};
 use edge_core::raster::{Layout, Raster};
+use edge_core::types::ops::{Flip, FocalPoint, Focus, Ops, Rect, Rotation, Sigma};
+use edge_core::types::Format;
+use edge_core::types::{Fit, OutputFormat, Variant};
+use edge_core::watermark;
+use edge_core::watermarks::WatermarkSpec;
 use edge_core::{decode, encode, pipeline, Config};
 
 /// A 60×40 RGB picture where every pixel is distinct enough to track.
@@ -301,4 +299,63 @@ fn watermark_changes_only_its_corner() {
     });
     let e = pipeline::transform(&input, &other, &cfg).unwrap_err();
     assert!(e.message().starts_with("wm:"), "{}", e.message());
+}
+
+#[test]
+fn readme_examples_give_the_documented_derived_keys() {
+    use edge_core::request::parse_query;
+    use edge_core::{key, plan, Policy};
+    let policy = Policy::default();
+    for (query, want) in [
+        (
+            "w=400&h=400&fit=cover&pos=entropy",
+            "w_400,h_400,fit_cover,pos_entropy",
+        ),
+        (
+            "w=400&h=400&fit=cover&pos=attention",
+            "w_400,h_400,fit_cover,pos_attention",
+        ),
+        (
+            "w=400&h=400&fit=cover&pos=0.25x0.6",
+            "w_400,h_400,fit_cover,pos_0p25x0p6",
+        ),
+        ("rect=100,50,800,600&w=400", "w_400,rect_100-50-800-600"),
+        ("rot=90&w=400", "w_400,rot_90"),
+        ("flip=h", "flip_h"),
+        ("w=400&blur=2.5", "w_400,blur_2p5"),
+        ("w=400&sharpen=1", "w_400,sharpen_1"),
+        ("w=800&wm=logo", "w_800,wm_logo"),
+        // A focus only matters to cover: dropped otherwise, like a gravity.
+        ("w=400&pos=entropy", "w_400"),
+        ("rot=0", "_"),
+    ] {
+        let v = plan::plan(&parse_query(query).unwrap(), None, &policy).unwrap();
+        let derived = key::derive("photos/cat.jpg", &v, &policy).unwrap();
+        assert_eq!(
+            derived,
+            format!("_derived/photos/cat.jpg/{want}.source"),
+            "{query}"
+        );
+        assert_eq!(key::parse(&derived, &policy).unwrap().1, v, "{query}");
+    }
+    for (query, param) in [
+        ("rect=1,2,3", "rect"),
+        ("rect=0,0,0,5", "rect"),
+        ("rot=45", "rot"),
+        ("flip=x", "flip"),
+        ("blur=0.2", "blur"),
+        ("blur=101", "blur"),
+        ("sharpen=11", "sharpen"),
+        ("pos=1.5x0", "pos"),
+        ("gravity=sideways", "gravity"),
+        ("wm=Bad!", "wm"),
+    ] {
+        let e = parse_query(query).unwrap_err();
+        assert_eq!(e.status(), 400, "{query}");
+        assert!(
+            e.message().starts_with(&format!("{param}:")),
+            "{query}: {}",
+            e.message()
+        );
+    }
 }

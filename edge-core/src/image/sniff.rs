@@ -3,43 +3,9 @@
 //! walk over the input slice: no decoder is involved and nothing large is allocated,
 //! so a decompression bomb is refused in microseconds.
 
-use crate::config::{Format, Limits};
+use crate::config::Limits;
 use crate::error::{Error, Result};
-
-/// A raster format recognised from its magic bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SourceFormat {
-    Jpeg,
-    Png,
-    Gif,
-    Webp,
-    /// AVIF and the other HEIF brands (ISO-BMFF `ftyp` with an image brand).
-    Avif,
-}
-
-impl SourceFormat {
-    pub fn name(self) -> &'static str {
-        match self {
-            SourceFormat::Jpeg => "jpeg",
-            SourceFormat::Png => "png",
-            SourceFormat::Gif => "gif",
-            SourceFormat::Webp => "webp",
-            SourceFormat::Avif => "avif",
-        }
-    }
-
-    /// The output format with the same name, when the encoder can produce it
-    /// (GIF cannot be written).
-    pub fn as_output(self) -> Option<Format> {
-        match self {
-            SourceFormat::Jpeg => Some(Format::Jpeg),
-            SourceFormat::Png => Some(Format::Png),
-            SourceFormat::Webp => Some(Format::Webp),
-            SourceFormat::Avif => Some(Format::Avif),
-            SourceFormat::Gif => None,
-        }
-    }
-}
+pub use crate::types::SourceFormat;
 
 /// Stored (not oriented) size of the image as declared by its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,17 +2,15 @@
 //! `"watermarks": {"logo": {"key": "watermarks/logo.png", "gravity": "southeast",
 //! "margin": 0.03, "opacity": 0.8, "width": 0.25}}`.
 //!
-//! Always built (the viewer validates `wm` names against the same config); the
-//! pixel work is in [`super::watermark`].
+//! Always built (the request half checks `wm` names against the same config); the
+//! pixel work is in `image::watermark`.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Policy;
 use crate::error::{Error, Result};
-use crate::key;
-use crate::plan::Gravity;
+use crate::types::Gravity;
 
 /// Longest watermark name (names appear in derived keys).
 pub const MAX_NAME_LEN: usize = 32;
@@ -121,7 +119,7 @@ impl WatermarkSpec {
 
 /// Checks every entry: a usable name, a safe key outside the derived prefix, a
 /// valid placement. Errors say which watermark and which field.
-pub fn validate(marks: &BTreeMap<String, WatermarkSpec>, policy: &Policy) -> Result<()> {
+pub fn validate(marks: &BTreeMap<String, WatermarkSpec>, derived_prefix: &str) -> Result<()> {
     for (name, spec) in marks {
         if !valid_name(name) {
             return Err(Error::internal(format!(
@@ -133,16 +131,34 @@ pub fn validate(marks: &BTreeMap<String, WatermarkSpec>, policy: &Policy) -> Res
                 "invalid config: watermarks.{name}.key is missing (the image's object key)"
             )));
         }
-        key::validate_original_key(&spec.key, policy).map_err(|e| {
-            Error::internal(format!(
-                "invalid config: watermarks.{name}.key {:?}: {}",
-                spec.key,
-                e.message()
-            ))
-        })?;
+        if let Some(problem) = key_problem(&spec.key, derived_prefix) {
+            return Err(Error::internal(format!(
+                "invalid config: watermarks.{name}.key {:?}: {problem}",
+                spec.key
+            )));
+        }
         spec.placement(name)?;
     }
     Ok(())
+}
+
+/// Why `key` cannot name a watermark object: the rules of original keys (no empty,
+/// `.` or `..` segments, no backslash, `%` or control characters, not under the
+/// derived prefix).
+fn key_problem(key: &str, derived_prefix: &str) -> Option<&'static str> {
+    if key
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Some("empty, '.' or '..' path segment");
+    }
+    if key.contains('\\') || key.contains('%') || key.chars().any(char::is_control) {
+        return Some("backslash, '%' or control character");
+    }
+    if key.starts_with(derived_prefix) {
+        return Some("under the derived prefix (derived objects are outputs)");
+    }
+    None
 }
 
 /// Names are lowercase ASCII letters, digits, `-` and `_`: they go into derived
@@ -195,7 +211,7 @@ mod tests {
             r#"{"logo": {"key": "watermarks/logo.png", "gravity": "southeast", "margin": 0.03, "opacity": 0.8, "width": 0.25}}"#,
         )
         .unwrap();
-        validate(&m, &Policy::default()).unwrap();
+        validate(&m, "_derived/").unwrap();
         let p = m["logo"].placement("logo").unwrap();
         assert_eq!(
             p,
@@ -208,7 +224,7 @@ mod tests {
         );
         // Defaults fill the rest; effective config round-trips.
         let m = marks(r#"{"a": {"key": "w/a.png", "gravity": "NW"}}"#).unwrap();
-        validate(&m, &Policy::default()).unwrap();
+        validate(&m, "_derived/").unwrap();
         assert_eq!(m["a"].placement("a").unwrap().gravity, Gravity::NorthWest);
         assert_eq!(m["a"].opacity, 1.0);
         let json = serde_json::to_string(&m).unwrap();
@@ -217,7 +233,7 @@ mod tests {
 
     #[test]
     fn bad_entries_name_the_watermark_and_field() {
-        let p = Policy::default();
+        let p = "_derived/";
         for (json, needle) in [
             (r#"{"logo": {"gravity": "se"}}"#, "logo.key"),
             (r#"{"logo": {"key": "../x.png"}}"#, "logo.key"),
@@ -237,7 +253,7 @@ mod tests {
             (r#"{"logo": {"key": "x.png", "width": 0}}"#, "logo.width"),
             (r#"{"Logo!": {"key": "x.png"}}"#, "Logo!"),
         ] {
-            let e = validate(&marks(json).unwrap(), &p).unwrap_err();
+            let e = validate(&marks(json).unwrap(), p).unwrap_err();
             assert!(e.message().contains(needle), "{json}: {}", e.message());
         }
         assert!(marks(r#"{"logo": {"key": "x.png", "size": 3}}"#).is_err());

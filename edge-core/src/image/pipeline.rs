@@ -12,16 +12,19 @@
 
 use crate::clock::{default_clock, Clock, Timings};
 use crate::colour;
-use crate::config::{Config, Format, Policy};
+use crate::composite;
+use crate::config::{Config, Policy};
 use crate::decode::{self, Decoded};
 use crate::encode;
 use crate::error::{Error, Result};
-use crate::ops;
+use crate::geometry::{self, Geometry, Target};
 use crate::orient;
-use crate::plan::{OutputFormat, Rgba, Variant};
 use crate::raster::{Layout, Raster};
-use crate::resize::{self, Geometry, Target};
-use crate::sniff::{self, Header, Probe, SourceFormat};
+use crate::resize;
+use crate::sniff::{self, Header, Probe};
+use crate::types::{Format, Orientation, OutputFormat, Rgba, SourceFormat, Variant};
+
+mod ops_steps;
 
 /// One encoded output.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,8 +126,8 @@ impl<'a> Job<'a> {
         let turn = |(w, h): (u32, u32)| if sideways { (h, w) } else { (w, h) };
         let (uw, uh) = turn(as_stored);
         let (tw, th) = turn(swapped);
-        let upright = resize::geometry(uw, uh, &target);
-        let turned = resize::geometry(tw, th, &target);
+        let upright = geometry::geometry(uw, uh, &target);
+        let turned = geometry::geometry(tw, th, &target);
         let policy = &self.cfg.policy;
         check_output_size(&upright, policy)
             .or_else(|e| check_output_size(&turned, policy).map_err(|_| e))?;
@@ -132,8 +135,8 @@ impl<'a> Job<'a> {
         // its own floor); `rot` swaps which geometry matches the stored axes.
         let min_decode_size = match (v.ops.rect, sideways) {
             (Some(_), _) => None,
-            (None, false) => resize::decode_floor(&upright, &turned, width, height),
-            (None, true) => resize::decode_floor(&turned, &upright, width, height),
+            (None, false) => geometry::decode_floor(&upright, &turned, width, height),
+            (None, true) => geometry::decode_floor(&turned, &upright, width, height),
         };
         Ok(Plan {
             target,
@@ -184,17 +187,17 @@ impl<'a> Job<'a> {
                 plan.upright
             }
         } else if v.ops.turns_sideways() {
-            resize::geometry(source.height, source.width, &plan.target)
+            geometry::geometry(source.height, source.width, &plan.target)
         } else {
-            resize::geometry(source.width, source.height, &plan.target)
+            geometry::geometry(source.width, source.height, &plan.target)
         };
         check_output_size(&geometry, &self.cfg.policy)?;
         let mut frame = Frame {
             variant: v,
             policy: &self.cfg.policy,
             source_format,
-            orientation,
-            exif: orientation,
+            orientation: Orientation::from_tag(orientation),
+            exif: Orientation::from_tag(orientation),
             stored_size: (source_width, source_height),
             marks: &self.cfg.watermarks,
             icc: icc.as_deref(),
@@ -235,15 +238,15 @@ pub struct Frame<'a> {
     pub variant: &'a Variant,
     pub policy: &'a Policy,
     pub source_format: SourceFormat,
-    /// Orientation 1..=8 that turns the stored pixels into the output: the EXIF
-    /// orientation, then `rot` and `flip` once `region_and_turn` has run.
-    pub orientation: u8,
+    /// How the stored pixels are turned into the output: the EXIF orientation, then
+    /// `rot` and `flip` once `region_and_turn` has run.
+    pub orientation: Orientation,
     /// The EXIF orientation alone.
-    pub exif: u8,
+    pub exif: Orientation,
     /// Stored size of the whole original (before shrink-on-load and `rect`).
     pub stored_size: (u32, u32),
     /// The config's watermarks, for `wm`.
-    pub marks: &'a std::collections::BTreeMap<String, crate::ops::watermarks::WatermarkSpec>,
+    pub marks: &'a std::collections::BTreeMap<String, crate::watermarks::WatermarkSpec>,
     pub icc: Option<&'a [u8]>,
     /// CMYK input: converted to sRGB before resampling, not after.
     pub cmyk: bool,
@@ -262,15 +265,15 @@ pub type Step = fn(&mut Frame<'_>) -> Result<()>;
 /// The per-output steps, in order, each with the stage it is timed as. A new image
 /// operation is one entry here (and its parameter in `request::params`).
 pub const STEPS: &[(&str, Step)] = &[
-    ("region", ops::steps::region_and_turn),
+    ("region", ops_steps::region_and_turn),
     ("colour", cmyk_to_srgb),
-    ("focus", ops::steps::focus),
+    ("focus", ops_steps::focus),
     ("resize", resample),
     ("orient", orient_upright),
     ("colour", icc_to_srgb),
-    ("filter", ops::steps::filters),
+    ("filter", ops_steps::filters),
     ("compose", compose),
-    ("watermark", ops::steps::watermark),
+    ("watermark", ops_steps::watermark),
     ("encode", encode_output),
 ];
 
@@ -307,9 +310,9 @@ fn icc_to_srgb(f: &mut Frame<'_>) -> Result<()> {
 /// letterbox (`contain`).
 fn compose(f: &mut Frame<'_>) -> Result<()> {
     let transparent =
-        resize::has_transparency(&f.raster) || (f.geometry.is_padded() && f.background.a != 255);
+        composite::has_transparency(&f.raster) || (f.geometry.is_padded() && f.background.a != 255);
     f.format = output_format(f.variant.format, f.source_format, transparent, f.policy);
-    f.raster = resize::embed(
+    f.raster = composite::embed(
         take(&mut f.raster),
         &f.geometry,
         f.background,
@@ -447,7 +450,7 @@ fn check_output_size(g: &Geometry, policy: &Policy) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Fit;
+    use crate::types::Fit;
 
     fn variant() -> Variant {
         Variant::new(OutputFormat::Source)

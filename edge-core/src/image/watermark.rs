@@ -6,11 +6,12 @@
 //! premultiplied Lanczos3 of the resize step, then composited "over" with
 //! premultiplied alpha in sRGB values, its alpha scaled by `opacity`.
 
-use super::watermarks::Placement;
 use crate::error::{Error, Result};
-use crate::plan::Gravity;
+use crate::geometry::Rect;
 use crate::raster::{Layout, Raster};
-use crate::resize::{self, Rect};
+use crate::resize;
+use crate::types::Gravity;
+use crate::watermarks::Placement;
 
 /// Size and top-left position of the mark on an `out_width`×`out_height` output, for
 /// a mark image of `mark_width`×`mark_height`. The mark keeps its aspect ratio and is

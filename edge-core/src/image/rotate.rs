@@ -1,112 +1,11 @@
-//! `rot=90|180|270` (clockwise, after the EXIF orientation) and `flip=h|v|hv`.
-//!
-//! Both are elements of the same eight-element group as the EXIF orientations, so the
-//! pipeline folds them into one orientation ([`compose`]) and the orient step turns
-//! the (already resized) image once. [`apply`] does it directly, for callers that
-//! have an upright raster.
+//! `rot` and `flip` as orientations: both are elements of the same eight-element
+//! group as the EXIF orientations, so the pipeline folds them into one orientation
+//! ([`compose`]) and the orient step turns the (already resized) image once.
 
-#[cfg(feature = "codecs")]
 use crate::orient;
-#[cfg(feature = "codecs")]
 use crate::raster::{Layout, Raster};
+use crate::types::ops::{Flip, Rotation};
 
-/// Clockwise turn of the upright image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Rotation {
-    #[default]
-    None,
-    Cw90,
-    Cw180,
-    Cw270,
-}
-
-impl Rotation {
-    pub const ALL: [Rotation; 4] = [
-        Rotation::None,
-        Rotation::Cw90,
-        Rotation::Cw180,
-        Rotation::Cw270,
-    ];
-
-    pub fn degrees(self) -> u16 {
-        match self {
-            Rotation::None => 0,
-            Rotation::Cw90 => 90,
-            Rotation::Cw180 => 180,
-            Rotation::Cw270 => 270,
-        }
-    }
-
-    /// `0`, `90`, `180`, `270`; anything else is not a rotation.
-    pub fn from_degrees(degrees: &str) -> Option<Rotation> {
-        Some(match degrees {
-            "0" => Rotation::None,
-            "90" => Rotation::Cw90,
-            "180" => Rotation::Cw180,
-            "270" => Rotation::Cw270,
-            _ => return None,
-        })
-    }
-
-    /// The EXIF orientation that performs this turn (6 = turn 90° clockwise).
-    pub fn orientation(self) -> u8 {
-        match self {
-            Rotation::None => 1,
-            Rotation::Cw90 => 6,
-            Rotation::Cw180 => 3,
-            Rotation::Cw270 => 8,
-        }
-    }
-}
-
-/// Mirror of the (turned) image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Flip {
-    #[default]
-    None,
-    /// Left ↔ right.
-    Horizontal,
-    /// Top ↔ bottom.
-    Vertical,
-    /// Both (the same pixels as a 180° turn).
-    Both,
-}
-
-impl Flip {
-    pub const ALL: [Flip; 4] = [Flip::None, Flip::Horizontal, Flip::Vertical, Flip::Both];
-
-    /// `h`, `v`, `hv` (empty for none), as in queries and derived keys.
-    pub fn code(self) -> &'static str {
-        match self {
-            Flip::None => "",
-            Flip::Horizontal => "h",
-            Flip::Vertical => "v",
-            Flip::Both => "hv",
-        }
-    }
-
-    /// `h`, `v`, `hv` (`vh` accepted too).
-    pub fn from_code(code: &str) -> Option<Flip> {
-        Some(match code {
-            "h" => Flip::Horizontal,
-            "v" => Flip::Vertical,
-            "hv" | "vh" => Flip::Both,
-            _ => return None,
-        })
-    }
-
-    /// The EXIF orientation that performs this mirror.
-    pub fn orientation(self) -> u8 {
-        match self {
-            Flip::None => 1,
-            Flip::Horizontal => 2,
-            Flip::Vertical => 4,
-            Flip::Both => 3,
-        }
-    }
-}
-
-#[cfg(feature = "codecs")]
 /// The single orientation equal to applying `first` and then `second` (both EXIF
 /// orientation numbers 1-8; anything else counts as 1).
 pub fn then(first: u8, second: u8) -> u8 {
@@ -119,7 +18,6 @@ pub fn then(first: u8, second: u8) -> u8 {
         .unwrap_or(1)
 }
 
-#[cfg(feature = "codecs")]
 /// The orientation that makes the stored image upright (`exif`), then turns it by
 /// `rotation`, then mirrors it by `flip`: what the orient step applies.
 pub fn compose(exif: u8, rotation: Rotation, flip: Flip) -> u8 {
@@ -127,12 +25,11 @@ pub fn compose(exif: u8, rotation: Rotation, flip: Flip) -> u8 {
 }
 
 /// Turns, then mirrors, an upright raster.
-#[cfg(feature = "codecs")]
 pub fn apply(raster: Raster, rotation: Rotation, flip: Flip) -> Raster {
     orient::apply(raster, compose(1, rotation, flip))
 }
 
-#[cfg(all(test, feature = "codecs"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -215,17 +112,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn codes_round_trip() {
-        for r in Rotation::ALL {
-            assert_eq!(Rotation::from_degrees(&r.degrees().to_string()), Some(r));
-        }
-        for f in &Flip::ALL[1..] {
-            assert_eq!(Flip::from_code(f.code()), Some(*f));
-        }
-        assert_eq!(Rotation::from_degrees("45"), None);
-        assert_eq!(Flip::from_code("x"), None);
     }
 }

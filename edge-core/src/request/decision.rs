@@ -1,9 +1,10 @@
 //! The viewer-request decision: which object a viewer URL maps to. The same rules
 //! (`request`, `plan`, `key`) are used by the origin side to parse the key back.
 
+use super::{key, plan, query};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::{key, plan, request};
+use crate::types::OutputFormat;
 
 /// What the viewer-request handler does with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +34,7 @@ pub enum OriginDecision {
         /// The original's S3 key.
         original: String,
         /// The key's output format: a fixed one, or legacy/source (settled after decoding).
-        format: crate::plan::OutputFormat,
+        format: OutputFormat,
         /// The format was chosen from `Accept` (responses carry `vary: accept`).
         negotiated: bool,
     },
@@ -102,7 +103,7 @@ pub fn viewer_request(
     if uri.starts_with(&prefix_uri) {
         // Direct requests for derived keys would otherwise let anyone make the origin
         // generate arbitrary variants; only the one canonical spelling is served.
-        if request::has_transform_params(querystring) {
+        if query::has_transform_params(querystring) {
             return Err(Error::invalid_key(
                 "derived keys cannot be transformed again",
             ));
@@ -110,10 +111,10 @@ pub fn viewer_request(
         key::parse(&key::uri_to_key(uri)?, policy)?;
         return Ok(Rewrite::PassThrough);
     }
-    if !request::has_transform_params(querystring) {
+    if !query::has_transform_params(querystring) {
         return Ok(Rewrite::PassThrough);
     }
-    let params = request::parse_query(querystring)?;
+    let params = query::parse_query(querystring)?;
     let variant = plan::plan(&params, accept, policy)?;
     let original = key::uri_to_key(uri)?;
     let derived = key::derive(&original, &variant, policy)?;
@@ -202,7 +203,7 @@ mod tests {
             OriginDecision::Generate {
                 key,
                 original: "a/b c.jpg".into(),
-                format: crate::plan::OutputFormat::Fixed(crate::Format::Avif),
+                format: OutputFormat::Fixed(crate::types::Format::Avif),
                 negotiated: true,
             }
         );
