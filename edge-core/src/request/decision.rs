@@ -2,9 +2,9 @@
 //! (`request`, `plan`, `key`) are used by the origin side to parse the key back.
 
 use super::{key, plan, query};
-use crate::config::Config;
+use crate::config::{Config, Policy};
 use crate::error::{Error, Result};
-use crate::types::OutputFormat;
+use crate::types::{OutputFormat, Variant};
 
 /// What the viewer-request handler does with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +42,11 @@ pub enum OriginDecision {
 
 /// Whether `uri` names something under the derived prefix once percent-decoded
 /// (leniently: a broken escape is compared as written). The strict decode follows.
-fn names_derived(uri: &str, prefix_uri: &str) -> bool {
+fn names_derived(uri: &str, policy: &Policy) -> bool {
+    decodes_to_prefix(uri, &format!("/{}", policy.derived_prefix))
+}
+
+fn decodes_to_prefix(uri: &str, prefix_uri: &str) -> bool {
     let raw = uri.as_bytes();
     let mut decoded = Vec::with_capacity(prefix_uri.len());
     let mut i = 0;
@@ -66,16 +70,11 @@ fn names_derived(uri: &str, prefix_uri: &str) -> bool {
     decoded == prefix_uri.as_bytes()
 }
 
-/// Origin side, after S3 reported the object of `uri` (raw, still percent-encoded, as
-/// CloudFront gives it) missing: generate it when it is a canonical derived key.
-/// Decodes the URI with the viewer's rules (`key::uri_to_key`) and tests the prefix on
-/// the decoded key, so no spelling of a derived key reaches S3 that the viewer refuses.
-pub fn origin_decision(uri: &str, config: &Config) -> Result<OriginDecision> {
-    let policy = &config.policy;
-    let prefix_uri = format!("/{}", policy.derived_prefix);
-    if !names_derived(uri, &prefix_uri) {
-        return Ok(OriginDecision::PassThrough);
-    }
+/// The rules for a URI under the derived prefix, the same for viewer and origin:
+/// strict decode (`key::uri_to_key`), the one canonical percent-encoding of the key
+/// (so no second spelling — `%5F` for `_`, lowercase hex — makes a second cache key),
+/// and a canonical derived key.
+fn canonical_derived(uri: &str, policy: &Policy) -> Result<(String, String, Variant)> {
     let key = key::uri_to_key(uri)?;
     if key::key_to_uri(&key) != uri {
         return Err(Error::invalid_key(
@@ -83,6 +82,19 @@ pub fn origin_decision(uri: &str, config: &Config) -> Result<OriginDecision> {
         ));
     }
     let (original, variant) = key::parse(&key, policy)?;
+    Ok((key, original, variant))
+}
+
+/// Origin side, after S3 reported the object of `uri` (raw, still percent-encoded, as
+/// CloudFront gives it) missing: generate it when it is a canonical derived key.
+/// Decodes the URI with the viewer's rules (`key::uri_to_key`) and tests the prefix on
+/// the decoded key, so no spelling of a derived key reaches S3 that the viewer refuses.
+pub fn origin_decision(uri: &str, config: &Config) -> Result<OriginDecision> {
+    let policy = &config.policy;
+    if !names_derived(uri, policy) {
+        return Ok(OriginDecision::PassThrough);
+    }
+    let (key, original, variant) = canonical_derived(uri, policy)?;
     Ok(OriginDecision::Generate {
         key,
         original,
@@ -99,8 +111,7 @@ pub fn viewer_request(
     config: &Config,
 ) -> Result<Rewrite> {
     let policy = &config.policy;
-    let prefix_uri = format!("/{}", policy.derived_prefix);
-    if uri.starts_with(&prefix_uri) {
+    if names_derived(uri, policy) {
         // Direct requests for derived keys would otherwise let anyone make the origin
         // generate arbitrary variants; only the one canonical spelling is served.
         if query::has_transform_params(querystring) {
@@ -108,7 +119,7 @@ pub fn viewer_request(
                 "derived keys cannot be transformed again",
             ));
         }
-        key::parse(&key::uri_to_key(uri)?, policy)?;
+        canonical_derived(uri, policy)?;
         return Ok(Rewrite::PassThrough);
     }
     if !query::has_transform_params(querystring) {
@@ -229,8 +240,30 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(names_derived("/%5F%64erived/x", "/_derived/"));
-        assert!(!names_derived("/_derive", "/_derived/"));
+        assert!(decodes_to_prefix("/%5F%64erived/x", "/_derived/"));
+        assert!(!decodes_to_prefix("/_derive", "/_derived/"));
+    }
+
+    #[test]
+    fn viewer_refuses_encoded_spellings_of_derived_uris() {
+        // Issue 10's probe: `%5Fderived` passed the raw prefix test and made a second
+        // cache key for one object; `%2F` inside a derived key is refused on both sides.
+        for bad in [
+            "/%5Fderived/photos/Wood.jpg/w_120.jpg",
+            "/%5fderived/photos/Wood.jpg/w_120.jpg",
+            "/_derived/photos%2FWood.jpg/w_130.jpg",
+            "/_derived/caf%c3%a9.jpg/w_10.jpg",
+        ] {
+            assert_eq!(
+                rewrite(bad, "", None).unwrap_err().code(),
+                "invalid_key",
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            rewrite("/_derived/caf%C3%A9.jpg/w_10.jpg", "", None).unwrap(),
+            Rewrite::PassThrough
+        );
     }
 
     #[test]
