@@ -9,6 +9,7 @@
 // write), we answer 502 instead of redirecting again.
 
 import { errorResponse, headerValue, HttpError, logLine, toHttpError } from '../lambda-common/http.mjs';
+import { ensureWatermark } from '../lambda-common/watermarks.mjs';
 import { derivedPutParams } from '../lambda-common/derived.mjs';
 import { getObject, headObject, putObjectOnce, s3Origin } from '../lambda-common/s3.mjs';
 import { fitsGenerated, imageResponse, redirectResponse } from './respond.mjs';
@@ -84,6 +85,14 @@ async function respond(cf, deps, log, timings) {
   );
   if (!original) throw new HttpError(404, 'not_found', 'original image not found');
   log.bytesIn = original.body.length;
+
+  // wm=NAME: the watermark image from the same bucket, decoded once per ETag.
+  const mark = deps.shim.watermarkFor(key);
+  log.watermark = await timed('watermark', () =>
+    ensureWatermark(deps.shim, mark, (markKey) =>
+      getObject(s3, origin.bucket, origin.keyPrefix + markKey, deps.maxInputBytes, signal),
+    ),
+  );
 
   const output = timed('transform', () => deps.shim.transformDerived(original.body, key));
   // The core's own stages inside `transform` (decode, resize, colour, encode, ...).

@@ -242,6 +242,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// The upload pipeline (upload-processor); see `crate::uploads`.
     pub uploads: Uploads,
+    /// Named watermarks for `wm=NAME` (issue 12; see `ops::watermarks`).
+    pub watermarks: BTreeMap<String, crate::watermarks::WatermarkSpec>,
 }
 
 impl Default for Config {
@@ -253,6 +255,7 @@ impl Default for Config {
             signing: Signing::default(),
             api: ApiConfig::default(),
             uploads: Uploads::default(),
+            watermarks: BTreeMap::new(),
         }
     }
 }
@@ -312,6 +315,7 @@ impl Config {
         // Preset queries are checked by `request::preset::validate`, which
         // `load_config` runs after this (they need the URL grammar, above this room).
         self.signing.validate().or_else(bad)?;
+        crate::watermarks::validate(&self.watermarks, &p.derived_prefix)?;
         self.uploads.validate(p)
     }
 }

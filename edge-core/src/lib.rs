@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod types;
+pub mod watermarks;
 
 pub mod api;
 pub mod request;
@@ -24,7 +25,8 @@ pub mod image;
 // paths stay as short as the request half's.
 #[cfg(feature = "codecs")]
 pub use image::{
-    bmff, colour, composite, decode, encode, geometry, orient, pipeline, raster, resize, sniff,
+    bmff, colour, composite, decode, encode, filter, geometry, orient, pipeline, raster, resize,
+    rotate, smartcrop, sniff, watermark,
 };
 
 pub use config::{Config, Limits, Policy};

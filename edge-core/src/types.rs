@@ -2,6 +2,8 @@
 //! formats) and the EXIF orientation. The bottom of the module graph: this file
 //! imports nothing from the crate, every other module may import it.
 
+pub mod ops;
+
 use serde::{Deserialize, Serialize};
 
 /// Output formats the encoder can produce.
@@ -208,7 +210,7 @@ pub enum OutputFormat {
 }
 
 /// One canonical output variant. Equal requests give equal variants.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Variant {
     /// Target box in output pixels (`dpr` already applied, sizes snapped).
     pub width: Option<u32>,
@@ -226,6 +228,31 @@ pub struct Variant {
     pub format: OutputFormat,
     /// The format was chosen from `Accept` (responses carry `vary: accept`).
     pub negotiated: bool,
+    /// Issue-12 operations (region, focus, rotate, flip, blur, sharpen, watermark);
+    /// all off by default.
+    pub ops: ops::Ops,
+}
+
+/// Field by field, with `ops` only when some operation is asked: the debug form of
+/// a variant without them stays what it was before the operations existed (the
+/// recorded fixtures compare it).
+impl std::fmt::Debug for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Variant");
+        d.field("width", &self.width)
+            .field("height", &self.height)
+            .field("fit", &self.fit)
+            .field("gravity", &self.gravity)
+            .field("enlarge", &self.enlarge)
+            .field("quality", &self.quality)
+            .field("background", &self.background)
+            .field("format", &self.format)
+            .field("negotiated", &self.negotiated);
+        if self.ops != ops::Ops::default() {
+            d.field("ops", &self.ops);
+        }
+        d.finish()
+    }
 }
 
 impl Variant {
@@ -242,6 +269,7 @@ impl Variant {
             background: None,
             format,
             negotiated: false,
+            ops: ops::Ops::default(),
         }
     }
 }

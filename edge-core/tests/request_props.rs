@@ -4,6 +4,7 @@ use edge_core::config::SizeMode;
 use edge_core::key::{self, derive, key_to_uri, parse, uri_to_key};
 use edge_core::plan::{plan, to_query};
 use edge_core::request::{parse_query, FormatRequest, Params};
+use edge_core::types::ops::{Flip, FocalPoint, Focus, Ops, Rect, Rotation, Sigma};
 use edge_core::{preset, Config, Fit, Format, Gravity, OutputFormat, Policy, Rgba, Variant};
 use proptest::collection::vec;
 use proptest::option;
@@ -96,13 +97,19 @@ fn params() -> impl Strategy<Value = Params> {
             option::weighted(0.3, 100u16..=400),
         ),
     )
+        .prop_flat_map(|t| (Just(t), ops()))
         .prop_map(
-            |((width, height), (fit, gravity), (enlarge, quality, background), (format, dpr))| {
+            |(
+                ((width, height), (fit, gravity), (enlarge, quality, background), (format, dpr)),
+                ops,
+            )| {
                 Params {
+                    // One `pos`: a focus or a gravity.
+                    gravity: if ops.focus.is_some() { None } else { gravity },
+                    ops,
                     width,
                     height,
                     fit,
-                    gravity,
                     enlarge,
                     quality,
                     background,
@@ -149,6 +156,30 @@ fn query_pairs(p: &Params, long_names: bool) -> Vec<(String, String)> {
     }
     if let Some(d) = p.dpr_hundredths {
         pairs.push(("dpr", format!("{}.{:02}", d / 100, d % 100)));
+    }
+    let ops = &p.ops;
+    if let Some(f) = ops.focus {
+        // `pos` carries either a gravity or a focus; a focus wins in the plan.
+        pairs.retain(|(n, _)| *n != "pos" && *n != "gravity");
+        pairs.push((name("pos", "gravity"), f.code()));
+    }
+    if let Some(r) = ops.rect {
+        pairs.push(("rect", r.code()));
+    }
+    if ops.rotation != Rotation::None {
+        pairs.push((name("rot", "rotate"), ops.rotation.degrees().to_string()));
+    }
+    if ops.flip != Flip::None {
+        pairs.push(("flip", ops.flip.code().to_string()));
+    }
+    if let Some(b) = ops.blur {
+        pairs.push(("blur", b.code()));
+    }
+    if let Some(s) = ops.sharpen {
+        pairs.push(("sharpen", s.code()));
+    }
+    if let Some(w) = &ops.watermark {
+        pairs.push((name("wm", "watermark"), w.clone()));
     }
     pairs.into_iter().map(|(n, v)| (n.to_string(), v)).collect()
 }
@@ -198,7 +229,54 @@ fn arbitrary_variant() -> impl Strategy<Value = Variant> {
                     background,
                     format,
                     negotiated,
+                    ops: Ops::default(),
                 }
+            },
+        )
+        .prop_flat_map(|v| (Just(v), ops()))
+        .prop_map(|(v, ops)| {
+            // A focus replaces the gravity and only applies to cover.
+            let ops = if v.fit == Fit::Cover && v.gravity == Gravity::Centre {
+                ops
+            } else {
+                Ops { focus: None, ..ops }
+            };
+            Variant { ops, ..v }
+        })
+}
+
+/// Issue-12 operations, each present about half the time.
+fn ops() -> impl Strategy<Value = Ops> {
+    let rect =
+        (0u32..5000, 0u32..5000, 1u32..5000, 1u32..5000).prop_map(|(x, y, width, height)| Rect {
+            x,
+            y,
+            width,
+            height,
+        });
+    let focus = prop_oneof![
+        Just(Focus::Entropy),
+        Just(Focus::Attention),
+        (0u16..=10_000, 0u16..=10_000).prop_map(|(x, y)| Focus::Point(FocalPoint { x, y })),
+    ];
+    (
+        (option::of(rect), option::of(focus)),
+        (select(Rotation::ALL.to_vec()), select(Flip::ALL.to_vec())),
+        (
+            option::of((30u16..=10_000).prop_map(Sigma)),
+            option::of((30u16..=1_000).prop_map(Sigma)),
+            option::of("[a-z0-9_-]{1,12}"),
+        ),
+    )
+        .prop_map(
+            |((rect, focus), (rotation, flip), (blur, sharpen, watermark))| Ops {
+                rect,
+                focus,
+                rotation,
+                flip,
+                blur,
+                sharpen,
+                watermark,
             },
         )
 }

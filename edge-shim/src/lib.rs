@@ -294,6 +294,47 @@ mod codecs {
         Ok(out)
     }
 
+    // --- ops (issue 12): watermarks ---
+
+    /// Decodes `bytes` and keeps it as watermark `name` of the config, tagged with the
+    /// object's `etag` (kept per container; see `watermarkEtag`).
+    #[wasm_bindgen(js_name = setWatermark)]
+    pub fn set_watermark(name: &str, etag: &str, bytes: &[u8]) -> Result<(), JsValue> {
+        let config = config();
+        if !config.watermarks.contains_key(name) {
+            return Err(js_error(Error::internal(format!(
+                "setWatermark: the config defines no watermark {name:?}"
+            ))));
+        }
+        edge_core::watermark::load(name, etag, bytes, &config.limits).map_err(js_error)
+    }
+
+    /// The ETag watermark `name` was loaded from, or undefined when not loaded.
+    #[wasm_bindgen(js_name = watermarkEtag)]
+    pub fn watermark_etag(name: &str) -> Option<String> {
+        edge_core::watermark::etag(name)
+    }
+
+    /// The watermark a derived key needs: `{ name, key }` (the object key in the
+    /// originals bucket), or undefined when it has none.
+    #[wasm_bindgen(js_name = watermarkFor)]
+    pub fn watermark_for(derived_key: &str) -> Result<JsValue, JsValue> {
+        let config = config();
+        let (_, variant) = key::parse(derived_key, &config.policy).map_err(js_error)?;
+        let Some(name) = variant.ops.watermark else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        let spec = config.watermarks.get(&name).ok_or_else(|| {
+            js_error(
+                edge_core::watermarks::parse_name("wm", &name, &config.watermarks).unwrap_err(),
+            )
+        })?;
+        let out = Object::new();
+        set(&out, "name", name.as_str().into());
+        set(&out, "key", spec.key.as_str().into());
+        Ok(out.into())
+    }
+
     fn run(input: &[u8], variant: &Variant, config: &Config) -> Result<Object, JsValue> {
         let output =
             pipeline::transform_with_clock(input, variant, config, js_clock).map_err(js_error)?;

@@ -39,7 +39,8 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
     } else {
         Fit::Inside
     };
-    let gravity = if uses_gravity(fit) {
+    // A focus (`pos=entropy|attention|XxY`) replaces the gravity.
+    let gravity = if uses_gravity(fit) && params.ops.focus.is_none() {
         params.gravity.unwrap_or_default()
     } else {
         Gravity::Centre
@@ -90,7 +91,18 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
         background,
         format,
         negotiated,
+        ops: canonical_ops(&params.ops, fit),
     })
+}
+
+/// The operations as the variant keeps them: a smart crop or focal point only
+/// matters to `cover` (for other fits it is dropped, like an unused gravity).
+fn canonical_ops(ops: &crate::types::ops::Ops, fit: Fit) -> crate::types::ops::Ops {
+    let mut ops = ops.clone();
+    if fit != Fit::Cover {
+        ops.focus = None;
+    }
+    ops
 }
 
 fn uses_gravity(fit: Fit) -> bool {
@@ -199,6 +211,9 @@ pub(crate) fn non_canonical(v: &Variant, policy: &Policy) -> Option<String> {
     }
     if v.gravity != Gravity::Centre && !uses_gravity(v.fit) {
         return Some("gravity only applies to cover and contain".into());
+    }
+    if v.ops.focus.is_some() && (v.fit != Fit::Cover || v.gravity != Gravity::Centre) {
+        return Some("a smart crop or focal point only applies to cover, alone".into());
     }
     if v.enlarge && v.width.is_none() && v.height.is_none() {
         return Some("enlarge needs a width or height".into());

@@ -138,6 +138,7 @@ mod tests {
                 format: Some(FormatRequest::Fixed(Format::Webp)),
                 dpr_hundredths: Some(150),
                 preset: None,
+                ops: Default::default(),
             }
         );
         assert_eq!(parse_query("").unwrap(), Params::default());
