@@ -19,7 +19,7 @@ import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } fr
 import { sign } from '../lambda-common/sign.mjs';
 import { loadShim } from '../lambda-common/wasm.mjs';
 import { handleOriginResponse } from '../origin-response/origin.mjs';
-import { s3ClientFor } from '../origin-response/s3.mjs';
+import { s3ClientFor } from '../lambda-common/s3.mjs';
 import { assertEdgeResult, errorBody, header, ORIGIN_GENERATED_LIMIT, VIEWER_GENERATED_LIMIT } from './lib/edge-checks.mjs';
 import { ACCEPT, originResponseEvent, viewerRequestEvent } from './lib/events.mjs';
 import { imageSize } from './lib/image-size.mjs';
