@@ -2,7 +2,7 @@
 //! object keys and CloudFront URIs.
 //!
 //! `params` is `name_value` pairs joined by `,` in the fixed order
-//! `w, h, fit, pos, enlarge, q, bg, fm`, defaults dropped, `_` when empty. There is
+//! `w, h, fit, pos, enlarge, q, bg, anim, fm`, defaults dropped, `_` when empty. There is
 //! exactly one key per canonical variant: `parse` re-derives what it read and accepts
 //! only a byte-identical key, so no alternative spelling can reach the origin.
 
@@ -49,6 +49,9 @@ fn render(original_key: &str, v: &Variant, policy: &Policy) -> Result<String> {
     if let Some(bg) = v.background {
         params.push(format!("bg_{}", bg.to_hex()));
     }
+    if !v.animate {
+        params.push("anim_0".into());
+    }
     if v.negotiated {
         params.push("fm_auto".into());
     }
@@ -89,6 +92,7 @@ pub fn parse(derived_key: &str, policy: &Policy) -> Result<(String, Variant)> {
         "png" => OutputFormat::Fixed(Format::Png),
         "webp" => OutputFormat::Fixed(Format::Webp),
         "avif" => OutputFormat::Fixed(Format::Avif),
+        "gif" => OutputFormat::Fixed(Format::Gif),
         "legacy" => OutputFormat::Legacy,
         "source" => OutputFormat::Source,
         _ => return Err(malformed("unknown extension")),
@@ -125,6 +129,12 @@ pub fn parse(derived_key: &str, policy: &Policy) -> Result<(String, Variant)> {
                         && crate::request::parse_hex_colour(value)
                             .map(|c| v.background = Some(c))
                             .is_some()
+                }
+                "anim" => {
+                    value == "0" && {
+                        v.animate = false;
+                        true
+                    }
                 }
                 "fm" => {
                     value == "auto" && {
@@ -352,7 +362,7 @@ mod tests {
             "_derived/a/.jpg",
             "_derived/a/_.JPG",
             "_derived/a/_.jpeg",
-            "_derived/a/_.gif",
+            "_derived/a/_.bmp",
             "_derived/a/_",
             "_derived/_.jpg",
             "_derived//_.jpg",

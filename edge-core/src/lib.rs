@@ -20,6 +20,8 @@ pub mod decode;
 #[cfg(feature = "codecs")]
 pub mod encode;
 #[cfg(feature = "codecs")]
+pub mod media;
+#[cfg(feature = "codecs")]
 pub mod orient;
 #[cfg(feature = "codecs")]
 pub mod pipeline;

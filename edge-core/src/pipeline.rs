@@ -28,6 +28,11 @@ pub struct Output {
 
 /// Produces the variant `v` of the original image `input`.
 pub fn transform(input: &[u8], v: &Variant, cfg: &Config) -> Result<Output> {
+    // 0. SVG and animations that stay animated have their own job (`media`).
+    if let Some(output) = crate::media::transform_special(input, v, cfg)? {
+        return Ok(output);
+    }
+
     // 1. Sniff the format, read the header and enforce the input limits before any
     //    pixel buffer exists (bombs stop here).
     let header = sniff::read_header(input, &cfg.limits)?;

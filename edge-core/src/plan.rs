@@ -144,6 +144,9 @@ pub struct Variant {
     pub format: OutputFormat,
     /// The format was chosen from `Accept` (responses carry `vary: accept`).
     pub negotiated: bool,
+    /// Keep an animated input animated (`anim=0` sets false: first frame only).
+    /// Always true when the output cannot hold animation (canonical form).
+    pub animate: bool,
 }
 
 impl Variant {
@@ -160,7 +163,20 @@ impl Variant {
             background: None,
             format,
             negotiated: false,
+            animate: true,
         }
+    }
+}
+
+/// Whether the output of `format` can be animated: WebP and GIF, `fm=auto` (animated
+/// WebP where AVIF or WebP was negotiated, GIF for legacy clients), and the source
+/// format (an animated WebP stays WebP; GIF sources give PNG, which cannot).
+pub fn can_animate(format: OutputFormat, negotiated: bool) -> bool {
+    match format {
+        OutputFormat::Fixed(Format::Webp | Format::Gif) => true,
+        OutputFormat::Fixed(Format::Avif) => negotiated,
+        OutputFormat::Fixed(_) => false,
+        OutputFormat::Legacy | OutputFormat::Source => true,
     }
 }
 
@@ -224,7 +240,7 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
 
     let quality = match format {
         // Lossless: no quality.
-        OutputFormat::Fixed(Format::Png) => None,
+        OutputFormat::Fixed(Format::Png | Format::Gif) => None,
         OutputFormat::Fixed(f) => params
             .quality
             .filter(|&q| Some(q) != policy.quality.for_format(f)),
@@ -234,6 +250,7 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
     let background = params
         .background
         .filter(|&c| c != Rgba::WHITE && uses_background(fit, format));
+    let animate = params.animate.unwrap_or(true) || !can_animate(format, negotiated);
 
     Ok(Variant {
         width,
@@ -245,6 +262,7 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
         background,
         format,
         negotiated,
+        animate,
     })
 }
 
@@ -258,7 +276,7 @@ fn uses_background(fit: Fit, format: OutputFormat) -> bool {
     fit == Fit::Contain
         || !matches!(
             format,
-            OutputFormat::Fixed(Format::Png | Format::Webp | Format::Avif)
+            OutputFormat::Fixed(Format::Png | Format::Webp | Format::Avif | Format::Gif)
         )
 }
 
@@ -360,7 +378,7 @@ pub(crate) fn non_canonical(v: &Variant, policy: &Policy) -> Option<String> {
     }
     if let Some(q) = v.quality {
         let redundant = match v.format {
-            OutputFormat::Fixed(Format::Png) => true,
+            OutputFormat::Fixed(Format::Png | Format::Gif) => true,
             OutputFormat::Fixed(f) => Some(q) == policy.quality.for_format(f),
             OutputFormat::Legacy | OutputFormat::Source => false,
         };
@@ -372,6 +390,9 @@ pub(crate) fn non_canonical(v: &Variant, policy: &Policy) -> Option<String> {
         if bg == Rgba::WHITE || !uses_background(v.fit, v.format) {
             return Some("background is the default or unused".into());
         }
+    }
+    if !v.animate && !can_animate(v.format, v.negotiated) {
+        return Some("anim=0 has no effect for this output format".into());
     }
     let format_ok = match (v.format, v.negotiated) {
         (OutputFormat::Fixed(f), negotiated) => {
@@ -410,6 +431,9 @@ pub fn to_query(v: &Variant) -> String {
     }
     if let Some(bg) = v.background {
         parts.push(format!("bg={}", bg.to_hex()));
+    }
+    if !v.animate {
+        parts.push("anim=0".into());
     }
     match (v.negotiated, v.format) {
         (true, _) => parts.push("fm=auto".into()),

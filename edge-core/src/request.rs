@@ -34,6 +34,8 @@ pub struct Params {
     /// Device pixel ratio in hundredths (150 = 1.5): integers keep `round(w * dpr)`
     /// exact and identical on every platform.
     pub dpr_hundredths: Option<u16>,
+    /// `anim=0`: first frame only (animated inputs).
+    pub animate: Option<bool>,
 }
 
 /// Which `Params` field a query name sets; aliases share a field so that giving
@@ -50,10 +52,11 @@ enum Field {
     Background,
     Format,
     Dpr,
+    Anim,
 }
 
 /// Short names first, then the long aliases (Cloudflare's spelling).
-const NAMES: [(&str, Field); 16] = [
+const NAMES: [(&str, Field); 17] = [
     ("w", Field::Width),
     ("h", Field::Height),
     ("d", Field::Size),
@@ -70,6 +73,7 @@ const NAMES: [(&str, Field); 16] = [
     ("quality", Field::Quality),
     ("background", Field::Background),
     ("format", Field::Format),
+    ("anim", Field::Anim),
 ];
 
 fn field_of(name: &str) -> Option<Field> {
@@ -199,6 +203,13 @@ fn set_field(p: &mut Params, field: Field, name: &str, value: &str) -> Result<()
                 bad("a hex colour rgb, rgba, rrggbb or rrggbbaa ('#' optional, sent as %23)")
             })?)
         }
+        Field::Anim => {
+            p.animate = Some(match value.to_ascii_lowercase().as_str() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => return Err(bad("one of 1, 0, true, false (0: first frame only)")),
+            })
+        }
         Field::Format => {
             p.format = Some(match value.to_ascii_lowercase().as_str() {
                 "auto" => FormatRequest::Auto,
@@ -206,7 +217,8 @@ fn set_field(p: &mut Params, field: Field, name: &str, value: &str) -> Result<()
                 "png" => FormatRequest::Fixed(Format::Png),
                 "webp" => FormatRequest::Fixed(Format::Webp),
                 "avif" => FormatRequest::Fixed(Format::Avif),
-                _ => return Err(bad("one of auto, jpeg, jpg, png, webp, avif")),
+                "gif" => FormatRequest::Fixed(Format::Gif),
+                _ => return Err(bad("one of auto, jpeg, jpg, png, webp, avif, gif")),
             })
         }
         Field::Dpr => {
@@ -337,6 +349,7 @@ mod tests {
                 }),
                 format: Some(FormatRequest::Fixed(Format::Webp)),
                 dpr_hundredths: Some(150),
+                animate: None,
             }
         );
         assert_eq!(parse_query("").unwrap(), Params::default());
@@ -370,7 +383,10 @@ mod tests {
         assert_eq!(err("w=0"), "w: must be an integer 1-100000 (got \"0\")");
         assert!(err("width=100001").starts_with("width: must be an integer 1-100000"));
         assert!(err("q=101").starts_with("q: must be an integer 1-100"));
-        assert!(err("fm=gif").starts_with("fm: must be one of auto, jpeg, jpg, png, webp, avif"));
+        assert!(
+            err("fm=bmp").starts_with("fm: must be one of auto, jpeg, jpg, png, webp, avif, gif")
+        );
+        assert!(err("anim=2").starts_with("anim: must be one of 1, 0, true, false"));
         assert!(err("pos=middle").starts_with("pos: must be one of centre"));
         assert!(err("enlarge=yes").starts_with("enlarge: must be one of 1, 0, true, false"));
         let unknown = err("v=3");

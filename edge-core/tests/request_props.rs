@@ -93,10 +93,16 @@ fn params() -> impl Strategy<Value = Params> {
         (
             option::of(format_request()),
             option::weighted(0.3, 100u16..=400),
+            option::of(any::<bool>()),
         ),
     )
         .prop_map(
-            |((width, height), (fit, gravity), (enlarge, quality, background), (format, dpr))| {
+            |(
+                (width, height),
+                (fit, gravity),
+                (enlarge, quality, background),
+                (format, dpr, animate),
+            )| {
                 Params {
                     width,
                     height,
@@ -107,6 +113,7 @@ fn params() -> impl Strategy<Value = Params> {
                     background,
                     format,
                     dpr_hundredths: dpr,
+                    animate,
                 }
             },
         )
@@ -147,6 +154,9 @@ fn query_pairs(p: &Params, long_names: bool) -> Vec<(String, String)> {
     if let Some(d) = p.dpr_hundredths {
         pairs.push(("dpr", format!("{}.{:02}", d / 100, d % 100)));
     }
+    if let Some(a) = p.animate {
+        pairs.push(("anim", if a { "1" } else { "0" }.to_string()));
+    }
     pairs.into_iter().map(|(n, v)| (n.to_string(), v)).collect()
 }
 
@@ -176,14 +186,14 @@ fn arbitrary_variant() -> impl Strategy<Value = Variant> {
             any::<bool>(),
         ),
         (option::of(any::<u8>()), option::of(colour())),
-        (format, any::<bool>()),
+        (format, any::<bool>(), any::<bool>()),
     )
         .prop_map(
             |(
                 (width, height),
                 (fit, gravity, enlarge),
                 (quality, background),
-                (format, negotiated),
+                (format, negotiated, animate),
             )| {
                 Variant {
                     width,
@@ -195,6 +205,7 @@ fn arbitrary_variant() -> impl Strategy<Value = Variant> {
                     background,
                     format,
                     negotiated,
+                    animate,
                 }
             },
         )
