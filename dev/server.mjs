@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createEdge } from './cloudfront.mjs';
 import { createDemo } from './demo.mjs';
+import { createPlayground } from './playground.mjs';
 import { seedBucket, startS3sFs } from './s3.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -106,9 +107,10 @@ export async function startDev({ port = 8080, originals = DEFAULT_ORIGINALS, log
       viewerHandler, originHandler, s3: s3Info, log: quiet ? () => {} : log,
     });
     const demo = createDemo({ s3: s3Info, cache: edge.cache, derivedPrefix, log });
+    const playground = createPlayground({ s3: s3Info, viewerHandler, log });
 
     server = createServer((req, res) => {
-      const route = demo.route(req);
+      const route = demo.route(req) ?? playground.route(req);
       const work = route ? route(req, res) : edge.handle(req, res);
       Promise.resolve(work).catch((err) => {
         log(`[dev] request failed: ${err?.stack || err}`);

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const REGION = 'us-east-1'; // Lambda@Edge functions can only be created here.
-const FORMATS = ['jpeg', 'png', 'webp', 'avif'];
+const FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif'];
 const TEMPLATE = 'infra/template.yaml';
 
 const HELP = `usage: scripts/deploy --artifacts-bucket BUCKET [options]
