@@ -342,6 +342,16 @@ fn svg_huge_canvas_and_expensive_filters_are_refused() {
         <filter id="f"><feMorphology operator="dilate" radius="1000000"/></filter>
         <rect width="50" height="50" filter="url(#f)"/></svg>"#;
     refused_fast(morph, 413);
+    // Within the radius limit, but scaled up by a transform and the output size.
+    let scaled = br#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">
+        <filter id="f"><feMorphology operator="erode" radius="4"/></filter>
+        <g transform="scale(10)"><rect width="10" height="10" filter="url(#f)"/></g></svg>"#;
+    refused_fast(scaled, 413);
+    // A small radius renders.
+    let small = br#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">
+        <filter id="f"><feMorphology operator="dilate" radius="2"/></filter>
+        <rect x="20" y="20" width="50" height="50" filter="url(#f)"/></svg>"#;
+    assert!(run(small, "w=300&fm=png", None).is_ok());
 }
 
 #[test]

@@ -38,6 +38,9 @@ pub const MAX_MORPHOLOGY_RADIUS: f64 = 64.0;
 pub const MAX_CONVOLVE_ORDER: f64 = 16.0;
 /// `feTurbulence` octaves (cost grows linearly; more are invisible).
 pub const MAX_TURBULENCE_OCTAVES: f64 = 12.0;
+/// Pixel visits of all `feMorphology` passes at the output size (each output pixel
+/// reads (2r+1)² pixels): about a second of work.
+pub const MORPHOLOGY_BUDGET: f64 = 5e8;
 /// Bytes all entity references may expand to.
 pub const MAX_ENTITY_EXPANSION: u64 = 1 << 20;
 
@@ -158,6 +161,7 @@ pub fn render(
     let sy = scaled_height as f32 / size.height();
     let transform =
         tiny_skia::Transform::from_row(sx, 0.0, 0.0, sy, -(crop.x as f32), -(crop.y as f32));
+    check_morphology_cost(&svg.tree, sx.max(sy), width, height)?;
     resvg::render(&svg.tree, transform, &mut pixmap.as_mut());
     let mut data = pixmap.take();
     // tiny-skia is premultiplied; the pipeline works on straight alpha.
@@ -170,6 +174,43 @@ pub fn render(
         }
     }
     Ok(Raster::new(width, height, Layout::Rgba, data))
+}
+
+/// resvg's morphology is a brute-force window of (2r+1)² pixels per pixel, with `r`
+/// in device pixels: the radius the parse check allowed can still be too slow once
+/// scaled up (by the output size or by transforms), so bound the work at this size.
+fn check_morphology_cost(tree: &usvg::Tree, scale: f32, width: u32, height: u32) -> Result<()> {
+    let area = f64::from(width) * f64::from(height);
+    let mut work = 0f64;
+    let mut groups = vec![tree.root()];
+    while let Some(group) = groups.pop() {
+        if !group.filters().is_empty() {
+            let ts = group.abs_transform();
+            let group_scale = f64::from(ts.sx.hypot(ts.ky).max(ts.kx.hypot(ts.sy)));
+            for filter in group.filters() {
+                for primitive in filter.primitives() {
+                    if let usvg::filter::Kind::Morphology(m) = primitive.kind() {
+                        let r = f64::from(m.radius_x().get().max(m.radius_y().get()))
+                            * group_scale
+                            * f64::from(scale);
+                        work += (2.0 * r + 1.0).powi(2) * area;
+                    }
+                }
+            }
+        }
+        for node in group.children() {
+            if let usvg::Node::Group(child) = node {
+                groups.push(child);
+            }
+        }
+    }
+    if work > MORPHOLOGY_BUDGET {
+        return Err(Error::limit_exceeded(format!(
+            "SVG feMorphology at {width}x{height} is too expensive \
+             ({work:.0} pixel reads, limit {MORPHOLOGY_BUDGET:.0}); ask for a smaller size"
+        )));
+    }
+    Ok(())
 }
 
 /// A `data:` image for `<image>`/`<feImage>`: raster formats only, and only within
