@@ -388,3 +388,10 @@ fn damaged_svg_is_a_422() {
     .unwrap_err();
     assert_eq!(e.status(), 422, "{e}");
 }
+
+#[test]
+fn html_with_inline_svg_is_not_an_image() {
+    let html = b"<html><body><svg xmlns=\"http://www.w3.org/2000/svg\"><rect/></svg></body></html>";
+    let e = run(html, "w=10", None).unwrap_err();
+    assert_eq!(e.status(), 415, "{e}");
+}

@@ -44,23 +44,54 @@ pub const MORPHOLOGY_BUDGET: f64 = 5e8;
 /// Bytes all entity references may expand to.
 pub const MAX_ENTITY_EXPANSION: u64 = 1 << 20;
 
-/// True when the bytes look like an SVG document (text, and an `<svg` root element
-/// near the start). Compressed SVG (svgz) is not accepted.
+/// True when the bytes are an XML document whose root element is `<svg>`: after an
+/// optional BOM, XML declaration, comments, processing instructions and DOCTYPE. An
+/// HTML page with inline SVG is not an SVG (it stays "not an image"), nor is svgz.
 pub fn looks_like_svg(bytes: &[u8]) -> bool {
-    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    let sample = &body[..body.len().min(4096)];
-    let trimmed = sample.trim_ascii_start();
-    if !trimmed.starts_with(b"<") {
-        return false;
+    let mut rest = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    // Prologue items; a real file has a handful.
+    for _ in 0..64 {
+        rest = rest.trim_ascii_start();
+        let skip_past = |rest: &[u8], end: &[u8]| -> Option<usize> {
+            rest.windows(end.len())
+                .position(|w| w == end)
+                .map(|i| i + end.len())
+        };
+        let next = if rest.starts_with(b"<?") {
+            skip_past(rest, b"?>")
+        } else if rest.starts_with(b"<!--") {
+            skip_past(rest, b"-->")
+        } else if rest.starts_with(b"<!DOCTYPE") {
+            // An internal subset `[ … ]` may contain `>`.
+            let bracket = rest.iter().position(|&b| b == b'[');
+            let close = rest.iter().position(|&b| b == b'>');
+            match (bracket, close) {
+                (Some(open), Some(gt)) if open < gt => {
+                    skip_past(&rest[open..], b"]").and_then(|end| {
+                        let after = &rest[open + end..];
+                        after
+                            .iter()
+                            .position(|&b| b == b'>')
+                            .map(|i| open + end + i + 1)
+                    })
+                }
+                (_, Some(gt)) => Some(gt + 1),
+                _ => None,
+            }
+        } else {
+            let Some(tag) = rest.strip_prefix(b"<svg") else {
+                return false;
+            };
+            return tag
+                .first()
+                .is_some_and(|&b| b.is_ascii_whitespace() || b == b'>' || b == b'/');
+        };
+        match next {
+            Some(n) => rest = &rest[n..],
+            None => return false,
+        }
     }
-    if sample
-        .iter()
-        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-    {
-        return false;
-    }
-    let lower = sample.to_ascii_lowercase();
-    lower.windows(4).any(|w| w == b"<svg")
+    false
 }
 
 /// A checked, parsed SVG ready to render at any size.
@@ -111,7 +142,9 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Svg> {
         other => Error::corrupt_image(format!("SVG is not well-formed XML: {other}")),
     })?;
     if doc.root_element().tag_name().name() != "svg" {
-        return Err(Error::corrupt_image("SVG root element is not <svg>"));
+        return Err(Error::unsupported_format(
+            "not an image: XML whose root element is not <svg>",
+        ));
     }
     check_structure(&doc, limits)?;
 
@@ -459,6 +492,35 @@ fn check_filter_primitive(node: usvg::roxmltree::Node, primitives: &mut usize) -
 }
 
 /// The numbers of an SVG number list ("1 2", "1,2"); unparsable parts are NaN.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svg_is_recognised_by_its_root_element() {
+        let yes: [&[u8]; 5] = [
+            b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+            b"\xEF\xBB\xBF  <?xml version='1.0'?>\n<!-- by hand -->\n<svg>",
+            b"<!DOCTYPE svg PUBLIC '-//W3C//DTD SVG 1.1//EN' 'x.dtd'><svg\n>",
+            b"<!DOCTYPE svg [<!ENTITY a '<b>'>]><svg/>",
+            b"<?xml version='1.0'?><?xml-stylesheet href='a.css'?><svg width='1'>",
+        ];
+        for s in yes {
+            assert!(looks_like_svg(s), "{}", String::from_utf8_lossy(s));
+        }
+        let no: [&[u8]; 5] = [
+            b"<html><body><svg></svg></body></html>",
+            b"<svgfoo/>",
+            b"<!-- unterminated <svg>",
+            b"\x1f\x8b\x08",
+            b"plain text <svg>",
+        ];
+        for s in no {
+            assert!(!looks_like_svg(s), "{}", String::from_utf8_lossy(s));
+        }
+    }
+}
+
 fn numbers(value: &str) -> impl Iterator<Item = f64> + '_ {
     value
         .split(|c: char| c.is_whitespace() || c == ',')
