@@ -492,6 +492,13 @@ fn check_filter_primitive(node: usvg::roxmltree::Node, primitives: &mut usize) -
 }
 
 /// The numbers of an SVG number list ("1 2", "1,2"); unparsable parts are NaN.
+fn numbers(value: &str) -> impl Iterator<Item = f64> + '_ {
+    value
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<f64>().unwrap_or(f64::NAN))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,11 +526,4 @@ mod tests {
             assert!(!looks_like_svg(s), "{}", String::from_utf8_lossy(s));
         }
     }
-}
-
-fn numbers(value: &str) -> impl Iterator<Item = f64> + '_ {
-    value
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<f64>().unwrap_or(f64::NAN))
 }
