@@ -110,7 +110,7 @@ export async function startDev({ port = 8080, originals = DEFAULT_ORIGINALS, log
     const playground = createPlayground({ s3: s3Info, viewerHandler, log });
 
     server = createServer((req, res) => {
-      const route = demo.route(req) ?? playground.route(req);
+      const route = playground.route(req) ?? demo.route(req);
       const work = route ? route(req, res) : edge.handle(req, res);
       Promise.resolve(work).catch((err) => {
         log(`[dev] request failed: ${err?.stack || err}`);
