@@ -1,18 +1,17 @@
 // Lambda@Edge origin-response handler: on an S3 404/403 for a derived key, generate the
 // variant from the original, store it under the derived key and return it.
 
-import { derivedPrefix, maxInputBytes } from '../lambda-common/config.mjs';
-import { loadShim } from '../lambda-common/wasm.mjs';
+import { loadConfiguredShim } from '../lambda-common/wasm.mjs';
 import { handleOriginResponse } from './origin.mjs';
 import { s3ClientFor } from './s3.mjs';
 
 // Loaded and configured once per container, during Lambda's init phase.
-const shim = await loadShim(new URL('../edge-shim/pkg/', import.meta.url));
+const { shim, config } = await loadConfiguredShim(new URL('../edge-shim/pkg/', import.meta.url));
 
 // Origin-response functions may run 30 s; S3 calls must be done well before that.
 const S3_BUDGET_MS = 20_000;
 
-const deps = { shim, s3ClientFor, derivedPrefix, maxInputBytes, budgetMs: S3_BUDGET_MS };
+const deps = { shim, s3ClientFor, maxInputBytes: config.limits.maxInputBytes, budgetMs: S3_BUDGET_MS };
 
 export async function handler(event) {
   return handleOriginResponse(event, deps);

@@ -16,7 +16,7 @@ const MISS_STATUSES = new Set(['403', '404']);
 
 /**
  * Handle one origin-response event. `deps`: `shim` (full edge-shim), `s3ClientFor(region)`,
- * `derivedPrefix`, `maxInputBytes`, `budgetMs` (deadline for all S3 calls).
+ * `maxInputBytes` (from the core's effective config), `budgetMs` (deadline for all S3 calls).
  */
 export async function handleOriginResponse(event, deps) {
   const started = performance.now();
@@ -42,17 +42,15 @@ async function respond(cf, deps, log, timings) {
   if (!isObject(request) || !isObject(response) || typeof request.uri !== 'string') {
     throw new HttpError(400, 'invalid_event', 'not a CloudFront origin-response event');
   }
-  const key = uriToKey(request.uri);
-  if (!MISS_STATUSES.has(String(response.status)) || !key.startsWith(deps.derivedPrefix)) {
+  // The core decodes the raw URI with the viewer's rules and decides: not a derived key
+  // (pass S3's answer on), or a canonical one to generate (anything else throws 400).
+  const variant = MISS_STATUSES.has(String(response.status)) ? deps.shim.originDecision(request.uri) : { action: 'pass' };
+  if (variant.action !== 'generate') {
     log.action = 'pass';
     return response;
   }
+  const { key } = variant;
   log.key = key;
-  const variant = deps.shim.parseDerivedKey(key);
-  // One canonical key per variant: anything else would fill the bucket with duplicates.
-  if (variant.canonical === false || (typeof variant.canonical === 'string' && variant.canonical !== key)) {
-    throw new HttpError(400, 'invalid_key', 'derived key is not in canonical form');
-  }
   const origin = s3Origin(request.origin);
   const s3 = deps.s3ClientFor(origin.region);
   const signal = AbortSignal.timeout(deps.budgetMs);
@@ -87,6 +85,8 @@ async function respond(cf, deps, log, timings) {
   log.bytesIn = original.body.length;
 
   const output = timed('transform', () => deps.shim.transformDerived(original.body, key));
+  // The core's own stages inside `transform` (decode, resize, colour, encode, ...).
+  for (const [stage, ms] of Object.entries(output.timings ?? {})) timings[`wasm-${stage}`] = Math.round(ms);
   Object.assign(log, { bytesOut: output.body.length, width: output.width, height: output.height, format: output.format });
 
   let putError;
@@ -119,16 +119,6 @@ async function respond(cf, deps, log, timings) {
   }
   log.action += '-redirect';
   return redirectResponse(response, request.uri, timings);
-}
-
-/** `/a/b%20c.jpg` → `a/b c.jpg`. The core validates the decoded key afterwards. */
-function uriToKey(uri) {
-  if (!uri.startsWith('/')) throw new HttpError(400, 'invalid_key', 'URI must start with "/"');
-  try {
-    return decodeURIComponent(uri.slice(1));
-  } catch {
-    throw new HttpError(400, 'invalid_key', 'URI has invalid percent-encoding');
-  }
 }
 
 /**

@@ -2,62 +2,14 @@
 //! environment variables, so this struct is the only knob. Every field has a default,
 //! so `{}` is a valid config.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-
-/// Output formats the encoder can produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Jpeg,
-    Png,
-    Webp,
-    Avif,
-    /// Still or animated (`fm=gif`); never chosen by `fm=auto` for a still image.
-    Gif,
-}
-
-impl Format {
-    pub const ALL: [Format; 5] = [
-        Format::Jpeg,
-        Format::Png,
-        Format::Webp,
-        Format::Avif,
-        Format::Gif,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpeg",
-            Format::Png => "png",
-            Format::Webp => "webp",
-            Format::Avif => "avif",
-            Format::Gif => "gif",
-        }
-    }
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpg",
-            Format::Png => "png",
-            Format::Webp => "webp",
-            Format::Avif => "avif",
-            Format::Gif => "gif",
-        }
-    }
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Format::Jpeg => "image/jpeg",
-            Format::Png => "image/png",
-            Format::Webp => "image/webp",
-            Format::Avif => "image/avif",
-            Format::Gif => "image/gif",
-        }
-    }
-}
+/// The output formats (defined with the other shared types).
+pub use crate::types::Format;
 
 /// What to do with a width/height that is not allowed by the policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SizeMode {
     /// Round up to the nearest allowed size (down to the maximum when above it).
@@ -66,7 +18,7 @@ pub enum SizeMode {
     Reject,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Policy {
     /// Prefix of every derived key in the bucket. Must end with `/`.
@@ -106,7 +58,7 @@ impl Default for Policy {
 }
 
 /// Default quality per output format, used when the request has no `q`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Quality {
     pub jpeg: u8,
@@ -138,7 +90,7 @@ impl Quality {
 }
 
 /// Resource limits, checked from the header before any pixel buffer is allocated.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Limits {
     pub max_input_bytes: u64,
@@ -187,7 +139,7 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
     pub policy: Policy,
@@ -201,6 +153,13 @@ impl Config {
             .map_err(|e| Error::internal(format!("invalid config: {e}")))?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The effective config as JSON: every field, defaults filled in (what
+    /// `configure()` returns to the handlers, so they never repeat a default).
+    pub fn to_json(&self) -> String {
+        // Plain structs of numbers, strings and lists: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -250,5 +209,21 @@ mod tests {
         assert!(Config::from_json(r#"{"policy":{"derivedPrefix":"x"}}"#).is_err());
         assert!(Config::from_json(r#"{"policy":{"formats":[]}}"#).is_err());
         assert!(Config::from_json(r#"{"policy":{"quality":{"jpeg":0}}}"#).is_err());
+    }
+
+    #[test]
+    fn effective_config_round_trips_with_every_default() {
+        let c = Config::from_json(r#"{"policy":{"widths":[100],"sizeMode":"snap"}}"#).unwrap();
+        let json = c.to_json();
+        assert_eq!(Config::from_json(&json).unwrap(), c);
+        for field in [
+            "derivedPrefix",
+            "maxInputBytes",
+            "autoFormatByDefault",
+            "\"snap\"",
+            "\"avif\"",
+        ] {
+            assert!(json.contains(field), "{field} in {json}");
+        }
     }
 }

@@ -8,7 +8,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use edge_core::{key, plan, Config, Error, OutputFormat, Rewrite};
+use edge_core::clock::Timings;
+use edge_core::{key, plan, Config, Error, OriginDecision, OutputFormat, Rewrite};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -37,14 +38,85 @@ fn set(obj: &Object, name: &str, value: JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(name), &value);
 }
 
-/// Parse, validate and install the config (JSON, see `config/default.json`) for every
-/// later call. Throws (500 `internal`) on a bad config and keeps the previous one.
 #[wasm_bindgen]
-pub fn configure(json: &str) -> Result<(), JsValue> {
+extern "C" {
+    /// The JS high-resolution clock (global in Node and browsers).
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// The core's clock for stage timings (wasm32 has no `Instant`).
+fn js_clock() -> f64 {
+    performance_now()
+}
+
+/// The effective config (every default filled in) as a plain JS object.
+fn config_object(config: &Config) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(&config.to_json())
+}
+
+/// Parse, validate and install the config (JSON, see `config/default.json`) for every
+/// later call; returns the effective config (a plain object, every default filled
+/// in), so handlers never repeat a default. Throws (500 `internal`) on a bad config
+/// and keeps the previous one.
+#[wasm_bindgen]
+pub fn configure(json: &str) -> Result<JsValue, JsValue> {
     console_error_panic_hook::set_once();
     let config = Config::from_json(json).map_err(js_error)?;
+    let effective = config_object(&config)?;
     CONFIG.with(|c| *c.borrow_mut() = Rc::new(config));
-    Ok(())
+    Ok(effective)
+}
+
+/// Like `configure`, without installing anything: the effective config, or a throw.
+#[wasm_bindgen(js_name = validateConfig)]
+pub fn validate_config(json: &str) -> Result<JsValue, JsValue> {
+    console_error_panic_hook::set_once();
+    config_object(&Config::from_json(json).map_err(js_error)?)
+}
+
+fn format_name(format: OutputFormat) -> &'static str {
+    match format {
+        OutputFormat::Fixed(f) => f.name(),
+        OutputFormat::Legacy => "legacy",
+        OutputFormat::Source => "source",
+    }
+}
+
+/// Origin side, after S3 answered 404/403: `uri` is the raw (still percent-encoded)
+/// CloudFront URI. Returns `{ action: "pass" }` or `{ action: "generate", key,
+/// original, format, negotiated }`; throws 400 `invalid_key` for an unsafe or
+/// non-canonical derived key. The core decodes the URI with the viewer's rules.
+#[wasm_bindgen(js_name = originDecision)]
+pub fn origin_decision(uri: &str) -> Result<Object, JsValue> {
+    let config = config();
+    let decision = edge_core::origin_decision(uri, &config).map_err(js_error)?;
+    let out = Object::new();
+    match decision {
+        OriginDecision::PassThrough => set(&out, "action", "pass".into()),
+        OriginDecision::Generate {
+            key,
+            original,
+            format,
+            negotiated,
+        } => {
+            set(&out, "action", "generate".into());
+            set(&out, "key", key.into());
+            set(&out, "original", original.into());
+            set(&out, "format", format_name(format).into());
+            set(&out, "negotiated", negotiated.into());
+        }
+    }
+    Ok(out)
+}
+
+/// `{ stage: ms, ... }` in the order the stages ran.
+fn timings_object(timings: &Timings) -> Object {
+    let out = Object::new();
+    for (stage, ms) in timings.iter() {
+        set(&out, stage, ((ms * 100.0).round() / 100.0).into());
+    }
+    out
 }
 
 /// Viewer side: map `uri` + `querystring` (+ `Accept`) to
@@ -86,11 +158,7 @@ pub fn parse_derived_key(key: &str) -> Result<Object, JsValue> {
     let policy = &config.policy;
     let (original, variant) = key::parse(key, policy).map_err(js_error)?;
     let canonical = key::derive(&original, &variant, policy).map_err(js_error)?;
-    let format = match variant.format {
-        OutputFormat::Fixed(f) => f.name(),
-        OutputFormat::Legacy => "legacy",
-        OutputFormat::Source => "source",
-    };
+    let format = format_name(variant.format);
     let out = Object::new();
     set(&out, "original", original.into());
     set(&out, "format", format.into());
@@ -107,7 +175,8 @@ mod codecs {
     use edge_core::{request, Variant};
 
     /// Resize `input` as the URL query `query` asks (`w=600&fm=webp`), negotiating
-    /// `fm=auto` against `accept`. Returns `{ body, contentType, width, height, format }`.
+    /// `fm=auto` against `accept`. Returns `{ body, contentType, width, height, format,
+    /// timings }` (`timings`: ms per core stage).
     #[wasm_bindgen]
     pub fn transform(input: &[u8], query: &str, accept: Option<String>) -> Result<Object, JsValue> {
         let config = config();
@@ -124,13 +193,77 @@ mod codecs {
         run(input, &variant, &config)
     }
 
+    /// Several derived keys of one original, decoded once (at no more resolution than
+    /// the largest output needs). Returns `{ source: { format, width, height },
+    /// timings, outputs: [{ key, body, contentType, width, height, format, timings } |
+    /// { key, error: { status, code, message } }] }`; throws when the original itself
+    /// cannot be read. `source` sizes are upright; `timings` are the shared stages.
+    #[wasm_bindgen(js_name = transformMany)]
+    pub fn transform_many(input: &[u8], keys: js_sys::Array) -> Result<Object, JsValue> {
+        let config = config();
+        let mut keys_read = Vec::new();
+        for k in keys.iter() {
+            let k = k.as_string().ok_or_else(|| {
+                js_error(Error::invalid_key(
+                    "transformMany: every key must be a string",
+                ))
+            })?;
+            keys_read.push(k);
+        }
+        let parsed: Vec<_> = keys_read
+            .iter()
+            .map(|k| key::parse(k, &config.policy).map(|(_, v)| v))
+            .collect();
+        let variants: Vec<Variant> = parsed.iter().filter_map(|p| p.clone().ok()).collect();
+        let many =
+            pipeline::transform_many(input, &variants, &config, js_clock).map_err(js_error)?;
+        let mut made = many.outputs.into_iter();
+        let outputs = js_sys::Array::new();
+        for (k, parsed) in keys_read.iter().zip(parsed) {
+            let result = parsed.and_then(|_| {
+                made.next()
+                    .unwrap_or_else(|| Err(Error::internal("transformMany lost an output")))
+            });
+            let item = match result {
+                Ok(output) => output_object(output),
+                Err(e) => {
+                    let item = Object::new();
+                    let error = Object::new();
+                    set(&error, "status", e.status().into());
+                    set(&error, "code", e.code().into());
+                    set(&error, "message", e.message().into());
+                    set(&item, "error", error.into());
+                    item
+                }
+            };
+            set(&item, "key", k.as_str().into());
+            outputs.push(&item);
+        }
+        let source = Object::new();
+        set(&source, "format", many.source.format.name().into());
+        set(&source, "width", many.source.width.into());
+        set(&source, "height", many.source.height.into());
+        let out = Object::new();
+        set(&out, "source", source.into());
+        set(&out, "timings", timings_object(&many.timings).into());
+        set(&out, "outputs", outputs.into());
+        Ok(out)
+    }
+
     fn run(input: &[u8], variant: &Variant, config: &Config) -> Result<Object, JsValue> {
+        let output =
+            pipeline::transform_with_clock(input, variant, config, js_clock).map_err(js_error)?;
+        Ok(output_object(output))
+    }
+
+    fn output_object(output: Output) -> Object {
         let Output {
             bytes,
             format,
             width,
             height,
-        } = pipeline::transform(input, variant, config).map_err(js_error)?;
+            timings,
+        } = output;
         let out = Object::new();
         set(
             &out,
@@ -141,6 +274,7 @@ mod codecs {
         set(&out, "width", width.into());
         set(&out, "height", height.into());
         set(&out, "format", format.name().into());
-        Ok(out)
+        set(&out, "timings", timings_object(&timings).into());
+        out
     }
 }

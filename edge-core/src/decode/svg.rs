@@ -26,8 +26,8 @@ use resvg::usvg;
 
 use crate::config::Limits;
 use crate::error::{Error, Result};
+use crate::geometry::Rect;
 use crate::raster::{Layout, Raster};
-use crate::resize::Rect;
 use crate::sniff::{self, SourceFormat};
 
 /// Filter primitives in one document (each is a pass over its region).

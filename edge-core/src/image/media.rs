@@ -12,16 +12,27 @@
 //! what the source showed at that time, with the source's delay; the source's
 //! disposal is applied while compositing, which is why the output looks the same.
 
-use crate::config::{Config, Format, Policy};
+use crate::composite;
+use crate::config::{Config, Policy};
 use crate::decode::animation::{self, AnimationInfo};
 use crate::decode::svg;
 use crate::encode;
 use crate::encode::gif::AnimationFrame;
 use crate::error::{Error, Result};
-use crate::pipeline::Output;
-use crate::plan::{OutputFormat, Rgba, Variant};
-use crate::resize::{self, Geometry, Target};
-use crate::sniff::{self, SourceFormat};
+use crate::geometry::{self, Geometry, Target};
+use crate::resize;
+use crate::sniff;
+use crate::types::{Format, OutputFormat, Rgba, SourceFormat, Variant};
+
+/// One encoded output of this step (the pipeline wraps it in its `Output`; this
+/// module sits below the pipeline, so it does not use the pipeline's type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+}
 
 /// Answers for SVG and animated inputs; `Ok(None)`: use the still pipeline.
 pub fn transform_special(input: &[u8], v: &Variant, cfg: &Config) -> Result<Option<Output>> {
@@ -82,7 +93,7 @@ fn transform_animated(
 ) -> Result<Output> {
     info.check_limits(&cfg.limits)?;
     let target = Target::new(v, &cfg.policy);
-    let geometry = resize::geometry(info.width, info.height, &target);
+    let geometry = geometry::geometry(info.width, info.height, &target);
     check_output_size(&geometry, &cfg.policy)?;
     let output_pixels =
         u64::from(geometry.width) * u64::from(geometry.height) * u64::from(info.frames);
@@ -95,8 +106,12 @@ fn transform_animated(
     let background = v.background.unwrap_or(Rgba::WHITE);
     let mut frames: Vec<AnimationFrame> = Vec::with_capacity(info.frames as usize);
     animation::decode_frames(input, info, &cfg.limits, &mut |frame| {
-        let raster = resize::resample_stored(frame.raster.clone(), &geometry, 1)?;
-        let raster = resize::embed(raster, &geometry, background, true)?;
+        let raster = resize::resample_stored(
+            frame.raster.clone(),
+            &geometry,
+            crate::types::Orientation::default(),
+        )?;
+        let raster = composite::embed(raster, &geometry, background, true)?;
         frames.push(AnimationFrame {
             raster,
             delay_ms: frame.delay_ms,
@@ -127,7 +142,7 @@ fn transform_svg(input: &[u8], v: &Variant, cfg: &Config) -> Result<Output> {
     let image = svg::parse(input, &cfg.limits)?;
     let mut target = Target::new(v, &cfg.policy);
     target.enlarge = v.width.is_some() || v.height.is_some();
-    let geometry = resize::geometry(image.width, image.height, &target);
+    let geometry = geometry::geometry(image.width, image.height, &target);
     check_output_size(&geometry, &cfg.policy)?;
     let raster = svg::render(
         &image,
@@ -143,7 +158,7 @@ fn transform_svg(input: &[u8], v: &Variant, cfg: &Config) -> Result<Output> {
         OutputFormat::Legacy | OutputFormat::Source => Format::Png,
     };
     let background = v.background.unwrap_or(Rgba::WHITE);
-    let raster = resize::embed(raster, &geometry, background, format != Format::Jpeg)?;
+    let raster = composite::embed(raster, &geometry, background, format != Format::Jpeg)?;
     let quality = v
         .quality
         .or(cfg.policy.quality.for_format(format))

@@ -1,19 +1,18 @@
 //! EXIF orientation: reading the tag (a small bounds-checked TIFF reader) and
 //! applying it to a raster so the output is upright.
 
+use crate::geometry::Rect;
 use crate::raster::Raster;
+use crate::types::Orientation;
 
 /// Size after applying `orientation`: 5-8 swap width and height.
-pub fn oriented_size(width: u32, height: u32, orientation: u8) -> (u32, u32) {
-    if swaps_axes(orientation) {
-        (height, width)
-    } else {
-        (width, height)
-    }
+pub fn oriented_size(width: u32, height: u32, orientation: impl Into<Orientation>) -> (u32, u32) {
+    orientation.into().oriented_size(width, height)
 }
 
-fn swaps_axes(orientation: u8) -> bool {
-    matches!(orientation, 5..=8)
+/// Orientations 5-8 turn the image by a quarter: width and height trade places.
+pub fn swaps_axes(orientation: impl Into<Orientation>) -> bool {
+    orientation.into().swaps_axes()
 }
 
 /// The Orientation tag (0x0112) of IFD0 in an EXIF block, 1..=8. Missing, 0 or
@@ -67,7 +66,8 @@ fn read_orientation(exif: &[u8]) -> Option<u8> {
 
 /// Apply EXIF `orientation` (1-8; anything else is treated as 1) so the raster is
 /// upright. 2-4 work in place; 5-8 transpose into a new buffer.
-pub fn apply(raster: Raster, orientation: u8) -> Raster {
+pub fn apply(raster: Raster, orientation: impl Into<Orientation>) -> Raster {
+    let orientation = orientation.into().tag();
     match raster.layout.channels() {
         1 => apply_n::<1>(raster, orientation),
         2 => apply_n::<2>(raster, orientation),
@@ -157,6 +157,46 @@ fn transpose_as<const N: usize, const O: u8>(src: &[u8], w: usize, h: usize) -> 
         }
     }
     dst
+}
+
+/// Maps a rectangle of the *oriented* image back to the stored pixels, for an image
+/// stored as `stored_width`×`stored_height` with EXIF `orientation` (0/junk = 1).
+pub fn stored_rect(
+    r: Rect,
+    stored_width: u32,
+    stored_height: u32,
+    orientation: impl Into<Orientation>,
+) -> Rect {
+    let orientation = orientation.into();
+    let swapped = orientation.swaps_axes();
+    let orientation = orientation.tag();
+    let (w, h) = (stored_width, stored_height);
+    let (x, y, rw, rh) = (r.x, r.y, r.width, r.height);
+    let (sx, sy) = match orientation {
+        2 => (w - x - rw, y),
+        3 => (w - x - rw, h - y - rh),
+        4 => (x, h - y - rh),
+        5 => (y, x),
+        6 => (y, h - x - rw),
+        7 => (w - y - rh, h - x - rw),
+        8 => (w - y - rh, x),
+        _ => (x, y),
+    };
+    if swapped {
+        Rect {
+            x: sx,
+            y: sy,
+            width: rh,
+            height: rw,
+        }
+    } else {
+        Rect {
+            x: sx,
+            y: sy,
+            width: rw,
+            height: rh,
+        }
+    }
 }
 
 #[cfg(test)]

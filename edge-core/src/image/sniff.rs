@@ -3,43 +3,9 @@
 //! walk over the input slice: no decoder is involved and nothing large is allocated,
 //! so a decompression bomb is refused in microseconds.
 
-use crate::config::{Format, Limits};
+use crate::config::Limits;
 use crate::error::{Error, Result};
-
-/// A raster format recognised from its magic bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SourceFormat {
-    Jpeg,
-    Png,
-    Gif,
-    Webp,
-    /// AVIF and the other HEIF brands (ISO-BMFF `ftyp` with an image brand).
-    Avif,
-}
-
-impl SourceFormat {
-    pub fn name(self) -> &'static str {
-        match self {
-            SourceFormat::Jpeg => "jpeg",
-            SourceFormat::Png => "png",
-            SourceFormat::Gif => "gif",
-            SourceFormat::Webp => "webp",
-            SourceFormat::Avif => "avif",
-        }
-    }
-
-    /// The output format with the same name, when the encoder can produce it
-    /// (GIF cannot be written).
-    pub fn as_output(self) -> Option<Format> {
-        match self {
-            SourceFormat::Jpeg => Some(Format::Jpeg),
-            SourceFormat::Png => Some(Format::Png),
-            SourceFormat::Webp => Some(Format::Webp),
-            SourceFormat::Avif => Some(Format::Avif),
-            SourceFormat::Gif => None,
-        }
-    }
-}
+pub use crate::types::SourceFormat;
 
 /// Stored (not oriented) size of the image as declared by its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,9 +54,14 @@ pub fn sniff(bytes: &[u8]) -> Result<SourceFormat> {
 /// Sniff and parse the header, then enforce `limits` (input bytes, declared pixels,
 /// estimated decode memory at the smallest size the decoder could produce).
 pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header> {
+    probe_checked(bytes, limits).map(|p| p.header)
+}
+
+/// [`read_header`] keeping the details for [`crate::decode::decode_probed`].
+pub fn probe_checked(bytes: &[u8], limits: &Limits) -> Result<Probe> {
     let probe = probe(bytes, limits)?;
     check_decode_bytes(probe.min_decode_bytes(), limits)?;
-    Ok(probe.header)
+    Ok(probe)
 }
 
 // ---------------------------------------------------------------------------------
@@ -114,10 +85,12 @@ pub(crate) enum Detail {
     Avif { heic: bool },
 }
 
+/// What the header says: format, stored size and the details decode sizes its
+/// buffers by. Read once per job and handed to decode.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Probe {
+pub struct Probe {
     pub header: Header,
-    pub detail: Detail,
+    pub(crate) detail: Detail,
 }
 
 /// Frame header (SOFn) facts of a JPEG, plus the Adobe APP14 marker if one came

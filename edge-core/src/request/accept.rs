@@ -4,8 +4,7 @@
 //! and `*/*` without being able to decode the newer formats, so wildcards never imply
 //! them. Malformed input is skipped range by range, never an error.
 
-use crate::config::Format;
-use crate::plan::OutputFormat;
+use crate::types::{Format, OutputFormat};
 
 /// One media range of an `Accept` header, type and subtype lowercased.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,15 +1,17 @@
 //! Derived S3 keys: `<prefix><original key>/<params>.<ext>`, and the safety rules for
 //! object keys and CloudFront URIs.
 //!
-//! `params` is `name_value` pairs joined by `,` in the fixed order
-//! `w, h, fit, pos, enlarge, q, bg, anim, fm`, defaults dropped, `_` when empty. There is
+//! `params` is `code_value` pairs joined by `,` in the order of the parameter table
+//! (`params::PARAMS`: `w, h, fit, pos, enlarge, q, bg, fm`), defaults dropped, `_`
+//! when empty. There is
 //! exactly one key per canonical variant: `parse` re-derives what it read and accepts
 //! only a byte-identical key, so no alternative spelling can reach the origin.
 
+use super::params::{self, PARAMS};
+use super::plan;
 use crate::config::Policy;
 use crate::error::{Error, Result};
-use crate::plan::{self, Fit, Gravity, OutputFormat, Variant};
-use crate::Format;
+use crate::types::{Format, OutputFormat, Variant};
 
 /// Longest original key we accept, leaving room for prefix and params under S3's limit.
 pub const MAX_ORIGINAL_KEY_BYTES: usize = 900;
@@ -27,34 +29,11 @@ pub fn derive(original_key: &str, v: &Variant, policy: &Policy) -> Result<String
 }
 
 fn render(original_key: &str, v: &Variant, policy: &Policy) -> Result<String> {
-    let mut params: Vec<String> = Vec::new();
-    if let Some(w) = v.width {
-        params.push(format!("w_{w}"));
-    }
-    if let Some(h) = v.height {
-        params.push(format!("h_{h}"));
-    }
-    if v.fit != Fit::Inside {
-        params.push(format!("fit_{}", v.fit.name()));
-    }
-    if v.gravity != Gravity::Centre {
-        params.push(format!("pos_{}", v.gravity.code()));
-    }
-    if v.enlarge {
-        params.push("enlarge_1".into());
-    }
-    if let Some(q) = v.quality {
-        params.push(format!("q_{q}"));
-    }
-    if let Some(bg) = v.background {
-        params.push(format!("bg_{}", bg.to_hex()));
-    }
-    if !v.animate {
-        params.push("anim_0".into());
-    }
-    if v.negotiated {
-        params.push("fm_auto".into());
-    }
+    // Table order is key order; defaults render as nothing.
+    let params: Vec<String> = PARAMS
+        .iter()
+        .filter_map(|p| Some(format!("{}_{}", p.key_code?, (p.render)(v)?)))
+        .collect();
     let params = if params.is_empty() {
         "_".to_string()
     } else {
@@ -104,46 +83,7 @@ pub fn parse(derived_key: &str, policy: &Policy) -> Result<(String, Variant)> {
             let (name, value) = pair
                 .split_once('_')
                 .ok_or_else(|| malformed("parameter without '_'"))?;
-            let ok = match name {
-                "w" => value.parse().map(|w| v.width = Some(w)).is_ok(),
-                "h" => value.parse().map(|h| v.height = Some(h)).is_ok(),
-                "q" => value.parse().map(|q| v.quality = Some(q)).is_ok(),
-                "fit" => Fit::ALL
-                    .into_iter()
-                    .find(|f| f.name() == value)
-                    .map(|f| v.fit = f)
-                    .is_some(),
-                "pos" => Gravity::ALL
-                    .into_iter()
-                    .find(|g| g.code() == value)
-                    .map(|g| v.gravity = g)
-                    .is_some(),
-                "enlarge" => {
-                    value == "1" && {
-                        v.enlarge = true;
-                        true
-                    }
-                }
-                "bg" => {
-                    (value.len() == 6 || value.len() == 8)
-                        && crate::request::parse_hex_colour(value)
-                            .map(|c| v.background = Some(c))
-                            .is_some()
-                }
-                "anim" => {
-                    value == "0" && {
-                        v.animate = false;
-                        true
-                    }
-                }
-                "fm" => {
-                    value == "auto" && {
-                        v.negotiated = true;
-                        true
-                    }
-                }
-                _ => false,
-            };
+            let ok = params::find_key_code(name).is_some_and(|p| (p.read_key)(&mut v, value));
             if !ok {
                 return Err(malformed("unknown parameter or value"));
             }
@@ -262,8 +202,9 @@ pub fn key_to_uri(key: &str) -> String {
 mod tests {
     use super::*;
     use crate::config::SizeMode;
-    use crate::plan::plan;
     use crate::request::parse_query;
+    use crate::request::plan::plan;
+    use crate::types::Fit;
 
     fn variant(query: &str, accept: Option<&str>, policy: &Policy) -> Variant {
         plan(&parse_query(query).unwrap(), accept, policy).unwrap()

@@ -1,5 +1,6 @@
 //! The in-memory pixel buffer passed between pipeline steps.
 
+use crate::error::{Error, Result};
 /// Memory layout of one pixel, 8 bits per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -49,4 +50,14 @@ impl Raster {
             data,
         }
     }
+}
+
+/// A zeroed buffer of `len` bytes, or `limit_exceeded` when it cannot be had (an
+/// allocation failure must be an error, never an abort).
+pub(crate) fn try_zeroed(len: usize) -> Result<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|_| Error::limit_exceeded("out of memory for the output pixels"))?;
+    v.resize(len, 0);
+    Ok(v)
 }

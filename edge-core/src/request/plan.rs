@@ -1,184 +1,12 @@
 //! Canonical description of one output variant: what the derived key encodes and
 //! what the pipeline produces. Built from request `Params` + `Accept` + `Policy`.
 
-use crate::accept;
-use crate::config::{Format, Policy, SizeMode};
+use super::accept;
+use super::params::{Params, PARAMS};
+use crate::config::{Policy, SizeMode};
 use crate::error::{Error, Result};
-use crate::request::{FormatRequest, Params};
-
-/// How the image is fitted into the `width` × `height` box (sharp's names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Fit {
-    /// Fill the box, crop the overflow (uses `Gravity`).
-    Cover,
-    /// Fit inside the box, pad with `background` to exactly the box.
-    Contain,
-    /// Stretch to exactly the box, ignoring the aspect ratio.
-    Fill,
-    /// Fit inside the box, keep aspect ratio, no padding (the default).
-    #[default]
-    Inside,
-    /// Cover the box, keep aspect ratio, no cropping.
-    Outside,
-}
-
-impl Fit {
-    pub const ALL: [Fit; 5] = [
-        Fit::Cover,
-        Fit::Contain,
-        Fit::Fill,
-        Fit::Inside,
-        Fit::Outside,
-    ];
-
-    /// The name used in queries and derived keys.
-    pub fn name(self) -> &'static str {
-        match self {
-            Fit::Cover => "cover",
-            Fit::Contain => "contain",
-            Fit::Fill => "fill",
-            Fit::Inside => "inside",
-            Fit::Outside => "outside",
-        }
-    }
-}
-
-/// Which part of the image `Fit::Cover` keeps (and where `Contain` places it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Gravity {
-    #[default]
-    Centre,
-    North,
-    NorthEast,
-    East,
-    SouthEast,
-    South,
-    SouthWest,
-    West,
-    NorthWest,
-}
-
-impl Gravity {
-    pub const ALL: [Gravity; 9] = [
-        Gravity::Centre,
-        Gravity::North,
-        Gravity::NorthEast,
-        Gravity::East,
-        Gravity::SouthEast,
-        Gravity::South,
-        Gravity::SouthWest,
-        Gravity::West,
-        Gravity::NorthWest,
-    ];
-
-    /// Short compass code used in derived keys and canonical queries.
-    pub fn code(self) -> &'static str {
-        match self {
-            Gravity::Centre => "c",
-            Gravity::North => "n",
-            Gravity::NorthEast => "ne",
-            Gravity::East => "e",
-            Gravity::SouthEast => "se",
-            Gravity::South => "s",
-            Gravity::SouthWest => "sw",
-            Gravity::West => "w",
-            Gravity::NorthWest => "nw",
-        }
-    }
-}
-
-/// Straight (not premultiplied) sRGB colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Rgba {
-    pub r: u8,
-    pub g: u8,
-    pub b: u8,
-    pub a: u8,
-}
-
-impl Rgba {
-    pub const WHITE: Rgba = Rgba {
-        r: 255,
-        g: 255,
-        b: 255,
-        a: 255,
-    };
-
-    /// Lowercase hex: `rrggbb`, or `rrggbbaa` when not opaque.
-    pub fn to_hex(self) -> String {
-        if self.a == 255 {
-            format!("{:02x}{:02x}{:02x}", self.r, self.g, self.b)
-        } else {
-            format!("{:02x}{:02x}{:02x}{:02x}", self.r, self.g, self.b, self.a)
-        }
-    }
-}
-
-/// The output format as far as it can be settled before the original is decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OutputFormat {
-    Fixed(Format),
-    /// `fm=auto` for a client without AVIF/WebP: JPEG when opaque, PNG with alpha.
-    Legacy,
-    /// No `fm` (and auto not the default): the original's format when we can encode
-    /// it, else as `Legacy`.
-    Source,
-}
-
-/// One canonical output variant. Equal requests give equal variants.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Variant {
-    /// Target box in output pixels (`dpr` already applied, sizes snapped).
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub fit: Fit,
-    pub gravity: Gravity,
-    /// Allow output larger than the (oriented) input; off by default, like sharp's
-    /// `withoutEnlargement`.
-    pub enlarge: bool,
-    /// None = the policy's default for the final format.
-    pub quality: Option<u8>,
-    /// Letterbox colour for `contain`, and the flattening colour for alpha into JPEG.
-    /// None = white.
-    pub background: Option<Rgba>,
-    pub format: OutputFormat,
-    /// The format was chosen from `Accept` (responses carry `vary: accept`).
-    pub negotiated: bool,
-    /// Keep an animated input animated (`anim=0` sets false: first frame only).
-    /// Always true when the output cannot hold animation (canonical form).
-    pub animate: bool,
-}
-
-impl Variant {
-    /// The variant with every default: original size (within the policy box), `inside`,
-    /// centre, no enlargement, default quality and background, not negotiated.
-    pub fn new(format: OutputFormat) -> Variant {
-        Variant {
-            width: None,
-            height: None,
-            fit: Fit::Inside,
-            gravity: Gravity::Centre,
-            enlarge: false,
-            quality: None,
-            background: None,
-            format,
-            negotiated: false,
-            animate: true,
-        }
-    }
-}
-
-/// Whether the output of `format` can be animated: WebP and GIF, `fm=auto` (animated
-/// WebP where AVIF or WebP was negotiated, GIF for legacy clients), and the source
-/// format (an animated WebP stays WebP; GIF sources give PNG, which cannot).
-pub fn can_animate(format: OutputFormat, negotiated: bool) -> bool {
-    match format {
-        OutputFormat::Fixed(Format::Webp | Format::Gif) => true,
-        OutputFormat::Fixed(Format::Avif) => negotiated,
-        OutputFormat::Fixed(_) => false,
-        OutputFormat::Legacy | OutputFormat::Source => true,
-    }
-}
+pub use crate::types::{Fit, Gravity, OutputFormat, Rgba, Variant};
+use crate::types::{Format, FormatRequest};
 
 /// Canonicalise a request: `dpr` folded into the sizes, sizes checked or snapped
 /// against the policy, irrelevant options reset to their defaults, the output format
@@ -268,6 +96,18 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
 
 fn uses_gravity(fit: Fit) -> bool {
     matches!(fit, Fit::Cover | Fit::Contain)
+}
+
+/// Whether the output of `format` can be animated: WebP and GIF, `fm=auto` (animated
+/// WebP where AVIF or WebP was negotiated, GIF for legacy clients), and the source
+/// format (an animated WebP stays WebP; GIF sources give PNG, which cannot).
+pub fn can_animate(format: OutputFormat, negotiated: bool) -> bool {
+    match format {
+        OutputFormat::Fixed(Format::Webp | Format::Gif) => true,
+        OutputFormat::Fixed(Format::Avif) => negotiated,
+        OutputFormat::Fixed(_) => false,
+        OutputFormat::Legacy | OutputFormat::Source => true,
+    }
 }
 
 /// The background shows only as `contain` padding or when alpha is flattened, which
@@ -410,36 +250,10 @@ pub(crate) fn non_canonical(v: &Variant, policy: &Policy) -> Option<String> {
 /// Canonical query form of a variant (`w=600&h=400&fit=cover&fm=webp`), for logs and
 /// JS. `parse_query` + `plan` with the same `Accept` and policy give `v` back.
 pub fn to_query(v: &Variant) -> String {
-    let mut parts = Vec::new();
-    if let Some(w) = v.width {
-        parts.push(format!("w={w}"));
-    }
-    if let Some(h) = v.height {
-        parts.push(format!("h={h}"));
-    }
-    if v.fit != Fit::Inside {
-        parts.push(format!("fit={}", v.fit.name()));
-    }
-    if v.gravity != Gravity::Centre {
-        parts.push(format!("pos={}", v.gravity.code()));
-    }
-    if v.enlarge {
-        parts.push("enlarge=1".into());
-    }
-    if let Some(q) = v.quality {
-        parts.push(format!("q={q}"));
-    }
-    if let Some(bg) = v.background {
-        parts.push(format!("bg={}", bg.to_hex()));
-    }
-    if !v.animate {
-        parts.push("anim=0".into());
-    }
-    match (v.negotiated, v.format) {
-        (true, _) => parts.push("fm=auto".into()),
-        (false, OutputFormat::Fixed(f)) => parts.push(format!("fm={}", f.name())),
-        (false, OutputFormat::Legacy | OutputFormat::Source) => {}
-    }
+    let parts: Vec<String> = PARAMS
+        .iter()
+        .filter_map(|p| Some(format!("{}={}", p.name, (p.render_query)(v)?)))
+        .collect();
     parts.join("&")
 }
 
