@@ -4,9 +4,10 @@
 // `scripts/dev [--port 8080] [--originals DIR]`.
 
 import { createServer } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadConfiguredShim } from '../lambda-common/wasm.mjs';
 import { createEdge } from './cloudfront.mjs';
 import { createDemo } from './demo.mjs';
 import { createPlayground } from './playground.mjs';
@@ -99,8 +100,9 @@ export async function startDev({ port = 8080, originals = DEFAULT_ORIGINALS, log
     const keys = await seedBucket(s3.client, BUCKET, originals);
     const viewerHandler = await loadHandler(process.env.DEV_VIEWER_HANDLER || join(ROOT, 'viewer-request', 'index.mjs'));
     const originHandler = await loadHandler(process.env.DEV_ORIGIN_HANDLER || join(ROOT, 'origin-response', 'index.mjs'));
-    const config = JSON.parse(readFileSync(join(ROOT, 'config', 'default.json'), 'utf8'));
-    const derivedPrefix = config?.policy?.derivedPrefix || '_derived/';
+    // The core's effective config (defaults filled in by the wasm, not repeated here).
+    const { config } = await loadConfiguredShim(pathToFileURL(join(ROOT, 'edge-shim', 'pkg-request') + '/'));
+    const { derivedPrefix } = config.policy;
 
     const s3Info = { client: s3.client, bucket: BUCKET, region: s3.region };
     const edge = createEdge({

@@ -55,5 +55,9 @@ export async function create() {
       const out = shim.transform(bytes, taskQuery(spec));
       return out.body;
     },
+    /** The core's own stage times (ms) of one transform, from its job context. */
+    stages(bytes, spec) {
+      return { ...shim.transform(bytes, taskQuery(spec)).timings };
+    },
   };
 }

@@ -123,6 +123,42 @@ impl Limits {
     }
 }
 
+impl Limits {
+    /// The input file size (`maxInputBytes`).
+    pub fn check_input_bytes(&self, len: usize) -> Result<()> {
+        if len as u64 > self.max_input_bytes {
+            return Err(Error::limit_exceeded(format!(
+                "input is {len} bytes, over the limit of {} bytes",
+                self.max_input_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Declared image dimensions (`maxInputPixels`), before any pixel buffer exists.
+    pub fn check_dimensions(&self, width: u32, height: u32) -> Result<()> {
+        let pixels = width as u64 * height as u64;
+        if pixels > self.max_input_pixels {
+            return Err(Error::limit_exceeded(format!(
+                "image is {width}x{height} = {pixels} pixels, over the limit of {} pixels",
+                self.max_input_pixels
+            )));
+        }
+        Ok(())
+    }
+
+    /// An estimated decode allocation (`maxDecodeBytes`), before it is made.
+    pub fn reserve(&self, estimate: u64) -> Result<()> {
+        if estimate > self.max_decode_bytes {
+            return Err(Error::limit_exceeded(format!(
+                "decoding needs about {estimate} bytes, over the limit of {} bytes",
+                self.max_decode_bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

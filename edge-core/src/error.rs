@@ -1,5 +1,8 @@
 //! One error type for the whole core. Every variant maps to an HTTP status and a
-//! stable machine-readable code; handlers never invent their own.
+//! stable machine-readable code. Every request and image error comes from here; the
+//! handlers add only codes about what the core never sees: the event
+//! (`invalid_event`), S3 (`not_found`, `s3_error`, `s3_unavailable`, `origin_loop`)
+//! and the response size (`response_too_large`).
 
 use std::fmt;
 

@@ -4,6 +4,7 @@
 //! | room | job |
 //! | --- | --- |
 //! | `sniff` | magic bytes, per-format header probes (`sniff/`), limit checks before any pixel buffer |
+//! | `bmff` | the one ISO-BMFF box walker and HEIF item tables (AVIF probe and decoder) |
 //! | `decode` | JPEG (shrink-on-load), PNG, GIF, WebP, AVIF → `Raster` + orientation + ICC |
 //! | `pipeline` | the job context and the ordered list of steps (`pipeline::STEPS`) |
 //! | `geometry` | where the pixels go: fit modes, gravity, crop, letterbox, decode floor |
@@ -18,6 +19,7 @@
 //! `decode/`, `encode/` and `resize/` sit at the top of `src/` (paths kept for the
 //! branches that tune them); they belong to this half all the same.
 
+pub mod bmff;
 pub mod colour;
 pub mod composite;
 #[path = "decode/mod.rs"]

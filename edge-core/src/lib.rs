@@ -22,7 +22,8 @@ pub mod image;
 // paths stay as short as the request half's.
 #[cfg(feature = "codecs")]
 pub use image::{
-    colour, composite, decode, encode, geometry, media, orient, pipeline, raster, resize, sniff,
+    bmff, colour, composite, decode, encode, geometry, media, orient, pipeline, raster, resize,
+    sniff,
 };
 
 pub use config::{Config, Limits, Policy};

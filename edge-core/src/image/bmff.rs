@@ -8,14 +8,14 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 
-pub(super) type FourCc = [u8; 4];
+pub(crate) type FourCc = [u8; 4];
 
 fn corrupt(what: &str) -> Error {
     Error::corrupt_image(format!("AVIF {what} is truncated or malformed"))
 }
 
 /// A cursor over one box payload.
-pub(super) struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
     what: &'static str,
@@ -95,13 +95,13 @@ impl<'a> Reader<'a> {
 
 /// One box: its type and payload (header excluded).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Bx<'a> {
+pub(crate) struct Bx<'a> {
     pub kind: FourCc,
     pub body: &'a [u8],
 }
 
 /// The boxes in `data`, in order. A box that runs past the end is an error.
-pub(super) fn children<'a>(data: &'a [u8], what: &'static str) -> Result<Vec<Bx<'a>>> {
+pub(crate) fn children<'a>(data: &'a [u8], what: &'static str) -> Result<Vec<Bx<'a>>> {
     let mut out = Vec::new();
     let mut r = Reader::new(data, what);
     while r.remaining() > 0 {
@@ -116,7 +116,7 @@ pub(super) fn children<'a>(data: &'a [u8], what: &'static str) -> Result<Vec<Bx<
 
 /// The top-level boxes of a file. A box that runs past the end of the file ends the
 /// walk (a truncated `mdat` is reported later, when an item's data is missing).
-pub(super) fn top_level(file: &[u8]) -> Vec<Bx<'_>> {
+pub(crate) fn top_level(file: &[u8]) -> Vec<Bx<'_>> {
     let mut out = Vec::new();
     let mut r = Reader::new(file, "file");
     while r.remaining() >= 8 {
@@ -150,7 +150,7 @@ fn next_box<'a>(r: &mut Reader<'a>) -> Result<Bx<'a>> {
     Ok(Bx { kind, body })
 }
 
-pub(super) fn find<'a>(boxes: &[Bx<'a>], kind: &FourCc) -> Option<&'a [u8]> {
+pub(crate) fn find<'a>(boxes: &[Bx<'a>], kind: &FourCc) -> Option<&'a [u8]> {
     boxes.iter().find(|b| &b.kind == kind).map(|b| b.body)
 }
 
@@ -159,7 +159,7 @@ pub(super) fn find<'a>(boxes: &[Bx<'a>], kind: &FourCc) -> Option<&'a [u8]> {
 
 /// Where an item's bytes are (`iloc`).
 #[derive(Debug, Clone, Default)]
-pub(super) struct Location {
+pub(crate) struct Location {
     /// 0: file offsets, 1: offsets into `idat`, 2: item offsets (unsupported).
     pub construction_method: u8,
     pub data_reference_index: u16,
@@ -169,7 +169,7 @@ pub(super) struct Location {
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct Item {
+pub(crate) struct Item {
     pub id: u32,
     pub kind: FourCc,
     pub protected: bool,
@@ -179,7 +179,7 @@ pub(super) struct Item {
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct Reference {
+pub(crate) struct Reference {
     pub kind: FourCc,
     pub from: u32,
     pub to: Vec<u32>,
@@ -187,7 +187,7 @@ pub(super) struct Reference {
 
 /// The `av1C` fields decode uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Av1Config {
+pub(crate) struct Av1Config {
     pub bit_depth: u8,
     pub monochrome: bool,
     pub subsampling_x: bool,
@@ -196,7 +196,7 @@ pub(super) struct Av1Config {
 
 /// Clean aperture (`clap`) as four signed rationals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct CleanAperture {
+pub(crate) struct CleanAperture {
     pub width: (i64, i64),
     pub height: (i64, i64),
     pub horizontal_offset: (i64, i64),
@@ -204,7 +204,7 @@ pub(super) struct CleanAperture {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Property<'a> {
+pub(crate) enum Property<'a> {
     Ispe {
         width: u32,
         height: u32,
@@ -231,7 +231,7 @@ pub(super) enum Property<'a> {
 }
 
 #[derive(Debug, Clone, Default)]
-pub(super) struct Meta<'a> {
+pub(crate) struct Meta<'a> {
     pub primary: Option<u32>,
     pub items: Items,
     pub properties: Vec<Property<'a>>,
@@ -241,7 +241,7 @@ pub(super) struct Meta<'a> {
 
 /// Items by id; a map because a hostile file may declare millions of them.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Items {
+pub(crate) struct Items {
     list: Vec<Item>,
     index: HashMap<u32, usize>,
 }
@@ -365,7 +365,7 @@ impl<'a> Meta<'a> {
 }
 
 /// Parse the `meta` box of a file; `None` when there is none.
-pub(super) fn parse_meta(file: &[u8]) -> Result<Option<Meta<'_>>> {
+pub(crate) fn parse_meta(file: &[u8]) -> Result<Option<Meta<'_>>> {
     let top = top_level(file);
     let Some(body) = find(&top, b"meta") else {
         return Ok(None);
@@ -595,7 +595,7 @@ fn parse_property(b: Bx<'_>) -> Result<Property<'_>> {
 // Image sequences (`moov`): only what the first frame of the first video track needs.
 
 #[derive(Debug, Clone, Default)]
-pub(super) struct Track<'a> {
+pub(crate) struct Track<'a> {
     pub id: u32,
     pub handler: FourCc,
     pub width: u32,
@@ -612,7 +612,7 @@ pub(super) struct Track<'a> {
     pub first_sample: Option<(u64, u64)>,
 }
 
-pub(super) fn parse_tracks(file: &[u8]) -> Result<Vec<Track<'_>>> {
+pub(crate) fn parse_tracks(file: &[u8]) -> Result<Vec<Track<'_>>> {
     let top = top_level(file);
     let Some(moov) = find(&top, b"moov") else {
         return Ok(Vec::new());
