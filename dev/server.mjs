@@ -12,6 +12,7 @@ import { createEdge } from './cloudfront.mjs';
 import { createDemo } from './demo.mjs';
 import { createPlayground } from './playground.mjs';
 import { seedBucket, startS3sFs } from './s3.mjs';
+import { startUploads } from './uploads.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_ORIGINALS = join(ROOT, 'dev', 'samples');
@@ -79,8 +80,10 @@ export async function startDev({ port = 8080, originals = DEFAULT_ORIGINALS, log
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const s3 = await startS3sFs({ log: quiet ? () => {} : log });
   let server;
+  let uploads;
   const stopSync = () => {
     server?.closeAllConnections?.();
+    uploads?.stopSync();
     s3.stopSync();
   };
   try {
@@ -110,9 +113,11 @@ export async function startDev({ port = 8080, originals = DEFAULT_ORIGINALS, log
     });
     const demo = createDemo({ s3: s3Info, cache: edge.cache, derivedPrefix, log });
     const playground = createPlayground({ s3: s3Info, viewerHandler, log });
+    // The upload pipeline (issue 13) on the local AWS; DEV_UPLOADS=0 leaves it out.
+    if (process.env.DEV_UPLOADS !== '0') uploads = await startUploads({ log: quiet ? () => {} : log });
 
     server = createServer((req, res) => {
-      const route = playground.route(req) ?? demo.route(req);
+      const route = playground.route(req) ?? (uploads?.route(req) || demo.route(req));
       const work = route ? route(req, res) : edge.handle(req, res);
       Promise.resolve(work).catch((err) => {
         log(`[dev] request failed: ${err?.stack || err}`);
@@ -134,13 +139,15 @@ export async function startDev({ port = 8080, originals = DEFAULT_ORIGINALS, log
       stopping ||= (async () => {
         server.closeAllConnections();
         await new Promise((r) => server.close(() => r()));
+        await uploads?.stop();
         await s3.stop();
       })();
       return stopping;
     };
-    return { url, s3, bucket: BUCKET, keys, server, edge, stop, stopSync };
+    return { url, s3, bucket: BUCKET, keys, server, edge, uploads, stop, stopSync };
   } catch (err) {
     server?.close();
+    await uploads?.stop();
     await s3.stop();
     throw err;
   }
@@ -186,6 +193,9 @@ async function main() {
     ...(exampleUrl ? [`  try:        curl -sI '${exampleUrl}'`] : []),
     `  S3 origin:  ${dev.s3.endpoint} (s3s-fs, data in ${dev.s3.dataDir}), bucket ${dev.bucket}: ` +
       `${dev.keys.length} object(s) from ${opts.originals}`,
+    ...(dev.uploads
+      ? [`  uploads:    local AWS ${dev.uploads.endpoint} (ministack), bucket ${dev.uploads.bucket}: PUT under uploads/ → queue → upload-processor`]
+      : []),
     'Press Ctrl-C to stop.',
     '',
   ].join('\n'));

@@ -48,6 +48,7 @@ Image policy (baked into the code; flags override the --config file):
   --formats LIST              output formats the core may produce (default: all)
   --auto-format, --no-auto-format
                               negotiate the format from Accept even without fm=auto
+                              (default on; fm=source keeps the original's format)
   --derived-prefix PREFIX     key prefix of generated variants (default _derived/)
 
 Stack (unset ones keep their current value on an update, template default on create):
@@ -201,8 +202,17 @@ export function buildConfig(opts) {
   if (!DERIVED_PREFIX.test(policy.derivedPrefix)) {
     throw new UsageError(`derived prefix "${policy.derivedPrefix}" must look like _derived/ (letters, digits, _ - ., ending in /)`);
   }
-  return validateWithCore({ policy, limits });
+  // Presets and signing keys go into the bundles as the core read them; they never
+  // become stack parameters, so no secret reaches CloudFormation.
+  return validateWithCore({ ...effective, policy, limits });
 
+}
+
+/** The config as JSON with every signing key replaced, for printing. */
+function redactedJson(config) {
+  const shown = structuredClone(config);
+  if (Array.isArray(shown.signing?.keys)) shown.signing.keys = shown.signing.keys.map(() => '<redacted>');
+  return `${JSON.stringify(shown, null, 2)}\n`;
 }
 
 /** Stack parameters: the baked policy always (it must match the code), others if given. */
@@ -361,8 +371,8 @@ gone; until then CloudFormation cannot delete the functions (DELETE_FAILED). Run
       viewer: '<sha256 of dist/viewer-request.zip>',
       origin: '<sha256 of dist/origin-response.zip>',
     });
-    console.log(`# config baked into both bundles (${configPath}):`);
-    for (const line of configJson.trimEnd().split('\n')) console.log(`#   ${line}`);
+    console.log(`# config baked into both bundles (${configPath}), signing keys redacted:`);
+    for (const line of redactedJson(config).trimEnd().split('\n')) console.log(`#   ${line}`);
     for (const cmd of deployCommands(opts, configPath, join(tmpdir(), 'edge-resizer-deploy'), params)) {
       console.log(cmd.map(shellQuote).join(' '));
     }
@@ -373,7 +383,8 @@ gone; until then CloudFormation cannot delete the functions (DELETE_FAILED). Run
   stackParameters(config, opts, { viewer: '', origin: '' });
   const workDir = mkdtempSync(join(tmpdir(), 'edge-resizer-deploy-'));
   const configPath = join(workDir, 'config.json');
-  writeFileSync(configPath, configJson);
+  // Holds the signing keys: readable by this user only.
+  writeFileSync(configPath, configJson, { mode: 0o600 });
   const [packageCmd] = deployCommands(opts, configPath, workDir, {});
   run(packageCmd);
   const zips = { viewer: join(REPO, 'dist/viewer-request.zip'), origin: join(REPO, 'dist/origin-response.zip') };

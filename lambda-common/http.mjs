@@ -73,10 +73,6 @@ export function toHttpError(err) {
  * must show up soon); 5xx are never cached.
  */
 export function errorResponse(error, extraHeaders = {}) {
-  const message =
-    error.message.length > MAX_MESSAGE_CHARS
-      ? `${error.message.slice(0, MAX_MESSAGE_CHARS)}…`
-      : error.message;
   return {
     status: String(error.status),
     statusDescription: reason(error.status),
@@ -85,8 +81,17 @@ export function errorResponse(error, extraHeaders = {}) {
       'cache-control': error.status < 500 ? 'public, max-age=60' : 'no-store',
       ...extraHeaders,
     }),
-    body: JSON.stringify({ status: error.status, code: error.code, message }),
+    body: errorBody(error),
   };
+}
+
+/** The JSON error body `{status, code, message}`, with the message kept short. */
+export function errorBody(error) {
+  const message =
+    error.message.length > MAX_MESSAGE_CHARS
+      ? `${error.message.slice(0, MAX_MESSAGE_CHARS)}…`
+      : error.message;
+  return JSON.stringify({ status: error.status, code: error.code, message });
 }
 
 /** One structured JSON log line (CloudWatch parses JSON lines). */

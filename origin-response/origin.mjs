@@ -9,8 +9,10 @@
 // write), we answer 502 instead of redirecting again.
 
 import { errorResponse, headerValue, HttpError, logLine, toHttpError } from '../lambda-common/http.mjs';
-import { getObject, headObject, putObjectOnce, s3Origin } from './s3.mjs';
-import { fitsGenerated, IMMUTABLE, imageResponse, redirectResponse } from './respond.mjs';
+import { ensureWatermark } from '../lambda-common/watermarks.mjs';
+import { derivedPutParams } from '../lambda-common/derived.mjs';
+import { getObject, headObject, putObjectOnce, s3Origin } from '../lambda-common/s3.mjs';
+import { fitsGenerated, imageResponse, redirectResponse } from './respond.mjs';
 
 const MISS_STATUSES = new Set(['403', '404']);
 
@@ -84,6 +86,14 @@ async function respond(cf, deps, log, timings) {
   if (!original) throw new HttpError(404, 'not_found', 'original image not found');
   log.bytesIn = original.body.length;
 
+  // wm=NAME: the watermark image from the same bucket, decoded once per ETag.
+  const mark = deps.shim.watermarkFor(key);
+  log.watermark = await timed('watermark', () =>
+    ensureWatermark(deps.shim, mark, (markKey) =>
+      getObject(s3, origin.bucket, origin.keyPrefix + markKey, deps.maxInputBytes, signal),
+    ),
+  );
+
   const output = timed('transform', () => deps.shim.transformDerived(original.body, key));
   // The core's own stages inside `transform` (decode, resize, colour, encode, ...).
   for (const [stage, ms] of Object.entries(output.timings ?? {})) timings[`wasm-${stage}`] = Math.round(ms);
@@ -93,14 +103,14 @@ async function respond(cf, deps, log, timings) {
   const putResult = await timed('put', () =>
     putObjectOnce(
       s3,
-      {
-        Bucket: origin.bucket,
-        Key: derivedKey,
-        Body: output.body,
-        ContentType: output.contentType,
-        CacheControl: IMMUTABLE,
-        Metadata: sourceMetadata(variant.original, original.etag),
-      },
+      derivedPutParams({
+        bucket: origin.bucket,
+        key: derivedKey,
+        body: output.body,
+        contentType: output.contentType,
+        originalKey: variant.original,
+        etag: original.etag,
+      }),
       signal,
     ).catch((err) => {
       putError = toHttpError(err);
@@ -130,14 +140,6 @@ async function respond(cf, deps, log, timings) {
 function writtenAfterMiss(lastModified, response) {
   const missAt = Date.parse(headerValue(response.headers, 'date') ?? '') || Date.now() - 5000;
   return lastModified instanceof Date && lastModified.getTime() >= Math.floor(missAt / 1000) * 1000;
-}
-
-// S3 user metadata must be ASCII; escape the rest (and `%` itself) like a URI.
-function sourceMetadata(originalKey, etag) {
-  const ascii = (s) => s.replace(/[^\x20-\x7e]|%/gu, (c) => encodeURIComponent(c));
-  const meta = { 'source-key': ascii(originalKey) };
-  if (typeof etag === 'string') meta['source-etag'] = ascii(etag);
-  return meta;
 }
 
 function stageTimer(timings) {

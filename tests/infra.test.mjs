@@ -118,8 +118,11 @@ Q: "tab\\tquote\\""
 });
 
 describe('template wiring', () => {
-  const functions = Object.fromEntries(resourcesOfType('AWS::Lambda::Function'));
   const versions = Object.fromEntries(resourcesOfType('AWS::Lambda::Version'));
+  // Lambda@Edge functions are the ones published as versions; regional functions (the
+  // upload processor) have their own tests.
+  const published = new Set(Object.values(versions).map((v) => v.Properties.FunctionName?.Ref));
+  const functions = Object.fromEntries(resourcesOfType('AWS::Lambda::Function').filter(([name]) => published.has(name)));
   const [, dist] = onlyResource('AWS::CloudFront::Distribution');
   const behavior = dist.Properties.DistributionConfig.DefaultCacheBehavior;
   const associations = behavior.LambdaFunctionAssociations;
@@ -180,8 +183,14 @@ describe('template wiring', () => {
   });
 
   test('one role, trusted by lambda and edgelambda, least privilege', () => {
-    const [roleName, role] = onlyResource('AWS::IAM::Role');
-    assert.equal(roleName, 'EdgeFunctionRole');
+    const roleName = 'EdgeFunctionRole';
+    const role = T.Resources[roleName];
+    assert.equal(role?.Type, 'AWS::IAM::Role');
+    assert.deepEqual(
+      Object.values(functions).map((f) => f.Properties.Role),
+      [{ 'Fn::GetAtt': [roleName, 'Arn'] }, { 'Fn::GetAtt': [roleName, 'Arn'] }],
+      'both edge functions use it',
+    );
     const trust = role.Properties.AssumeRolePolicyDocument.Statement;
     assert.equal(trust.length, 1);
     assert.equal(trust[0].Effect, 'Allow');
@@ -260,9 +269,12 @@ describe('template wiring', () => {
     assert.deepEqual(T.Conditions.CreateBucket, { 'Fn::Equals': [{ Ref: 'ExistingBucketName' }, ''] });
     assert.equal(bucket.DeletionPolicy, 'Retain');
     const p = bucket.Properties;
+    // Private; only the api's optional S3 website (ResizeWebsite) opens the policy side.
+    const privateUnlessWebsite = { 'Fn::If': ['ResizeWebsiteOn', false, true] };
     assert.deepEqual(p.PublicAccessBlockConfiguration, {
-      BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+      BlockPublicAcls: true, BlockPublicPolicy: privateUnlessWebsite, IgnorePublicAcls: true, RestrictPublicBuckets: privateUnlessWebsite,
     });
+    assert.equal(T.Parameters.ResizeWebsite.Default, 'disabled');
     assert.deepEqual(p.OwnershipControls.Rules, [{ ObjectOwnership: 'BucketOwnerEnforced' }]);
     assert.equal(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm, 'AES256');
     const expiring = p.LifecycleConfiguration.Rules.filter((r) => r.ExpirationInDays !== undefined);

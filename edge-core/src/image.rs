@@ -26,6 +26,8 @@ pub mod composite;
 pub mod decode;
 #[path = "encode/mod.rs"]
 pub mod encode;
+// Issue-12 operations (the steps that use them: pipeline/ops_steps.rs).
+pub mod filter;
 pub mod geometry;
 pub mod media;
 pub mod orient;
@@ -33,4 +35,7 @@ pub mod pipeline;
 pub mod raster;
 #[path = "resize/mod.rs"]
 pub mod resize;
+pub mod rotate;
+pub mod smartcrop;
 pub mod sniff;
+pub mod watermark;

@@ -13,8 +13,11 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod types;
+pub mod watermarks;
 
+pub mod api;
 pub mod request;
+pub mod uploads;
 
 #[cfg(feature = "codecs")]
 pub mod image;
@@ -22,13 +25,14 @@ pub mod image;
 // paths stay as short as the request half's.
 #[cfg(feature = "codecs")]
 pub use image::{
-    bmff, colour, composite, decode, encode, geometry, media, orient, pipeline, raster, resize,
-    sniff,
+    bmff, colour, composite, decode, encode, filter, geometry, media, orient, pipeline, raster,
+    resize, rotate, smartcrop, sniff, watermark,
 };
 
 pub use config::{Config, Limits, Policy};
 pub use error::{Error, Result};
 pub use request::decision::{origin_decision, viewer_request, OriginDecision, Rewrite};
 // The request rooms by their short names, as before the re-cut.
-pub use request::{accept, key, plan};
+pub use request::decision::load_config;
+pub use request::{accept, key, plan, preset, signature};
 pub use types::{Fit, Format, Gravity, Orientation, OutputFormat, Rgba, SourceFormat, Variant};

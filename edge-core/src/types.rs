@@ -2,6 +2,8 @@
 //! formats) and the EXIF orientation. The bottom of the module graph: this file
 //! imports nothing from the crate, every other module may import it.
 
+pub mod ops;
+
 use serde::{Deserialize, Serialize};
 
 /// Output formats the encoder can produce.
@@ -94,6 +96,8 @@ impl SourceFormat {
 pub enum FormatRequest {
     /// Negotiate from `Accept`.
     Auto,
+    /// `fm=source`: keep the original's format (also when negotiation is the default).
+    Source,
     Fixed(Format),
 }
 
@@ -217,7 +221,7 @@ pub enum OutputFormat {
 }
 
 /// One canonical output variant. Equal requests give equal variants.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Variant {
     /// Target box in output pixels (`dpr` already applied, sizes snapped).
     pub width: Option<u32>,
@@ -238,6 +242,36 @@ pub struct Variant {
     /// Keep an animated input animated (`anim=0` sets false: first frame only).
     /// Always true when the output cannot hold animation (canonical form).
     pub animate: bool,
+    /// Issue-12 operations (region, focus, rotate, flip, blur, sharpen, watermark);
+    /// all off by default.
+    pub ops: ops::Ops,
+}
+
+/// Field by field, with `ops` only when some operation is asked: the debug form of
+/// a variant without them stays what it was before the operations existed (the
+/// recorded fixtures compare it).
+impl std::fmt::Debug for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Variant");
+        d.field("width", &self.width)
+            .field("height", &self.height)
+            .field("fit", &self.fit)
+            .field("gravity", &self.gravity)
+            .field("enlarge", &self.enlarge)
+            .field("quality", &self.quality)
+            .field("background", &self.background)
+            .field("format", &self.format)
+            .field("negotiated", &self.negotiated);
+        // Like `ops`: shown only when off, so the debug form of a variant that keeps
+        // animation (the default) stays what the fixtures recorded before `anim`.
+        if !self.animate {
+            d.field("animate", &self.animate);
+        }
+        if self.ops != ops::Ops::default() {
+            d.field("ops", &self.ops);
+        }
+        d.finish()
+    }
 }
 
 impl Variant {
@@ -255,6 +289,7 @@ impl Variant {
             format,
             negotiated: false,
             animate: true,
+            ops: ops::Ops::default(),
         }
     }
 }

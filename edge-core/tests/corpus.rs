@@ -122,6 +122,7 @@ fn variant(width: Option<u32>, height: Option<u32>, fit: Fit, format: Format) ->
         format: OutputFormat::Fixed(format),
         negotiated: false,
         animate: true,
+        ops: Default::default(),
     }
 }
 

@@ -84,8 +84,8 @@ fn animated_webp_keeps_frames_in_both_outputs() {
     let out = run(&input, "w=60&fm=gif", None).unwrap();
     let (w, h, n, _) = gif_frames(&out.bytes);
     assert_eq!((w, h, n), (60, 60, 9));
-    // No fm: the source format, still animated.
-    let out = run(&input, "w=60", None).unwrap();
+    // `fm=source` (no fm with `autoFormatByDefault` off): the source format, still animated.
+    let out = run(&input, "w=60&fm=source", None).unwrap();
     assert_eq!(out.format, Format::Webp);
     assert_eq!(webp_frames(&out.bytes).2, 9);
 }
@@ -126,7 +126,7 @@ fn first_frame_only_with_anim_0_and_for_still_formats() {
         ("w=40&fm=gif&anim=0", Format::Gif),
         ("w=40&fm=png", Format::Png),
         ("w=40&fm=jpeg", Format::Jpeg),
-        ("w=40", Format::Png),
+        ("w=40&fm=source", Format::Png),
     ] {
         let out = run(&input, query, None).unwrap();
         assert_eq!((out.format, out.width), (format, 40), "{query}");

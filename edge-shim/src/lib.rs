@@ -5,6 +5,8 @@
 //! Errors are thrown as JS `Error`s carrying `status` (number), `code` and `message`
 //! from `edge_core::Error`.
 
+mod api;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -62,7 +64,7 @@ fn config_object(config: &Config) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub fn configure(json: &str) -> Result<JsValue, JsValue> {
     console_error_panic_hook::set_once();
-    let config = Config::from_json(json).map_err(js_error)?;
+    let config = edge_core::load_config(json).map_err(js_error)?;
     let effective = config_object(&config)?;
     CONFIG.with(|c| *c.borrow_mut() = Rc::new(config));
     Ok(effective)
@@ -72,7 +74,7 @@ pub fn configure(json: &str) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = validateConfig)]
 pub fn validate_config(json: &str) -> Result<JsValue, JsValue> {
     console_error_panic_hook::set_once();
-    config_object(&Config::from_json(json).map_err(js_error)?)
+    config_object(&edge_core::load_config(json).map_err(js_error)?)
 }
 
 fn format_name(format: OutputFormat) -> &'static str {
@@ -120,7 +122,8 @@ fn timings_object(timings: &Timings) -> Object {
 }
 
 /// Viewer side: map `uri` + `querystring` (+ `Accept`) to
-/// `{ action: "pass" }` or `{ action: "rewrite", uri, key, negotiated }`.
+/// `{ action: "pass" }` or `{ action: "rewrite", uri, key, negotiated }`. Signed URLs
+/// are checked against the JS clock (`Date.now()`).
 #[wasm_bindgen(js_name = viewerRequest)]
 pub fn viewer_request(
     uri: &str,
@@ -128,7 +131,8 @@ pub fn viewer_request(
     accept: Option<String>,
 ) -> Result<Object, JsValue> {
     let config = config();
-    let rewrite = edge_core::viewer_request(uri, querystring, accept.as_deref(), &config)
+    let now = (js_sys::Date::now() / 1000.0).floor() as i64;
+    let rewrite = edge_core::viewer_request(uri, querystring, accept.as_deref(), &config, now)
         .map_err(js_error)?;
     let out = Object::new();
     match rewrite {
@@ -156,7 +160,8 @@ pub fn viewer_request(
 pub fn parse_derived_key(key: &str) -> Result<Object, JsValue> {
     let config = config();
     let policy = &config.policy;
-    let (original, variant) = key::parse(key, policy).map_err(js_error)?;
+    let (original, variant) =
+        edge_core::request::decision::parse_derived_key(key, &config).map_err(js_error)?;
     let canonical = key::derive(&original, &variant, policy).map_err(js_error)?;
     let format = format_name(variant.format);
     let out = Object::new();
@@ -168,11 +173,46 @@ pub fn parse_derived_key(key: &str) -> Result<Object, JsValue> {
     Ok(out)
 }
 
+/// The effective `uploads` config section (every default filled in), for the upload
+/// processor: `{prefix, eager, autoFormats, compressed, errorPrefix}`.
+#[wasm_bindgen(js_name = uploadsConfig)]
+pub fn uploads_config() -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(&config().uploads.to_json())
+}
+
+/// The eager variants of the upload `originalKey` (an S3 key, not a URI):
+/// `[{entry, query, accept, autoFormat, negotiated, key, uri, sourceUri}]`, each `key`
+/// and `uri` exactly what `viewerRequest` gives for that query and `accept`; pages
+/// request `sourceUri + "?" + query`.
+#[wasm_bindgen(js_name = eagerVariants)]
+pub fn eager_variants(original_key: &str) -> Result<js_sys::Array, JsValue> {
+    let config = config();
+    let variants = edge_core::uploads::eager_variants(original_key, &config).map_err(js_error)?;
+    let out = js_sys::Array::new();
+    for v in variants {
+        let obj = Object::new();
+        set(&obj, "entry", v.entry.into());
+        set(&obj, "query", v.query.into());
+        set(&obj, "accept", v.accept.into());
+        set(
+            &obj,
+            "autoFormat",
+            v.auto_format.map_or(JsValue::NULL, |f| f.name().into()),
+        );
+        set(&obj, "negotiated", v.negotiated.into());
+        set(&obj, "key", v.key.into());
+        set(&obj, "uri", v.uri.into());
+        set(&obj, "sourceUri", v.source_uri.into());
+        out.push(&obj);
+    }
+    Ok(out)
+}
+
 #[cfg(feature = "codecs")]
 mod codecs {
     use super::*;
     use edge_core::pipeline::{self, Output};
-    use edge_core::{request, Variant};
+    use edge_core::{preset, request, Variant};
 
     /// Resize `input` as the URL query `query` asks (`w=600&fm=webp`), negotiating
     /// `fm=auto` against `accept`. Returns `{ body, contentType, width, height, format,
@@ -180,7 +220,9 @@ mod codecs {
     #[wasm_bindgen]
     pub fn transform(input: &[u8], query: &str, accept: Option<String>) -> Result<Object, JsValue> {
         let config = config();
-        let params = request::parse_query(query).map_err(js_error)?;
+        let params = request::parse_query(query)
+            .and_then(|params| preset::expand(params, &config))
+            .map_err(js_error)?;
         let variant = plan::plan(&params, accept.as_deref(), &config.policy).map_err(js_error)?;
         run(input, &variant, &config)
     }
@@ -189,7 +231,9 @@ mod codecs {
     #[wasm_bindgen(js_name = transformDerived)]
     pub fn transform_derived(input: &[u8], derived_key: &str) -> Result<Object, JsValue> {
         let config = config();
-        let (_original, variant) = key::parse(derived_key, &config.policy).map_err(js_error)?;
+        let (_original, variant) =
+            edge_core::request::decision::parse_derived_key(derived_key, &config)
+                .map_err(js_error)?;
         run(input, &variant, &config)
     }
 
@@ -212,7 +256,7 @@ mod codecs {
         }
         let parsed: Vec<_> = keys_read
             .iter()
-            .map(|k| key::parse(k, &config.policy).map(|(_, v)| v))
+            .map(|k| edge_core::request::decision::parse_derived_key(k, &config).map(|(_, v)| v))
             .collect();
         let variants: Vec<Variant> = parsed.iter().filter_map(|p| p.clone().ok()).collect();
         let many =
@@ -248,6 +292,47 @@ mod codecs {
         set(&out, "timings", timings_object(&many.timings).into());
         set(&out, "outputs", outputs.into());
         Ok(out)
+    }
+
+    // --- ops (issue 12): watermarks ---
+
+    /// Decodes `bytes` and keeps it as watermark `name` of the config, tagged with the
+    /// object's `etag` (kept per container; see `watermarkEtag`).
+    #[wasm_bindgen(js_name = setWatermark)]
+    pub fn set_watermark(name: &str, etag: &str, bytes: &[u8]) -> Result<(), JsValue> {
+        let config = config();
+        if !config.watermarks.contains_key(name) {
+            return Err(js_error(Error::internal(format!(
+                "setWatermark: the config defines no watermark {name:?}"
+            ))));
+        }
+        edge_core::watermark::load(name, etag, bytes, &config.limits).map_err(js_error)
+    }
+
+    /// The ETag watermark `name` was loaded from, or undefined when not loaded.
+    #[wasm_bindgen(js_name = watermarkEtag)]
+    pub fn watermark_etag(name: &str) -> Option<String> {
+        edge_core::watermark::etag(name)
+    }
+
+    /// The watermark a derived key needs: `{ name, key }` (the object key in the
+    /// originals bucket), or undefined when it has none.
+    #[wasm_bindgen(js_name = watermarkFor)]
+    pub fn watermark_for(derived_key: &str) -> Result<JsValue, JsValue> {
+        let config = config();
+        let (_, variant) = key::parse(derived_key, &config.policy).map_err(js_error)?;
+        let Some(name) = variant.ops.watermark else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        let spec = config.watermarks.get(&name).ok_or_else(|| {
+            js_error(
+                edge_core::watermarks::parse_name("wm", &name, &config.watermarks).unwrap_err(),
+            )
+        })?;
+        let out = Object::new();
+        set(&out, "name", name.as_str().into());
+        set(&out, "key", spec.key.as_str().into());
+        Ok(out.into())
     }
 
     fn run(input: &[u8], variant: &Variant, config: &Config) -> Result<Object, JsValue> {

@@ -24,6 +24,8 @@ use crate::resize;
 use crate::sniff::{self, Header, Probe};
 use crate::types::{Format, Orientation, OutputFormat, Rgba, SourceFormat, Variant};
 
+mod ops_steps;
+
 /// One encoded output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Output {
@@ -128,16 +130,33 @@ impl<'a> Job<'a> {
     pub fn plan(&self, v: &Variant) -> Result<Plan> {
         let Header { width, height, .. } = self.probe.header;
         let target = Target::new(v, &self.cfg.policy);
-        let upright = geometry::geometry(width, height, &target);
-        let turned = geometry::geometry(height, width, &target);
+        // The picture the resize sees: the region when `rect` cuts one (given upright,
+        // so the same either way), turned by `rot`.
+        let (as_stored, swapped) = match v.ops.rect {
+            Some(r) => ((r.width, r.height), (r.width, r.height)),
+            None => ((width, height), (height, width)),
+        };
+        let sideways = v.ops.turns_sideways();
+        let turn = |(w, h): (u32, u32)| if sideways { (h, w) } else { (w, h) };
+        let (uw, uh) = turn(as_stored);
+        let (tw, th) = turn(swapped);
+        let upright = geometry::geometry(uw, uh, &target);
+        let turned = geometry::geometry(tw, th, &target);
         let policy = &self.cfg.policy;
         check_output_size(&upright, policy)
             .or_else(|e| check_output_size(&turned, policy).map_err(|_| e))?;
+        // A region is decoded at full size (its share of a shrunk image would need
+        // its own floor); `rot` swaps which geometry matches the stored axes.
+        let min_decode_size = match (v.ops.rect, sideways) {
+            (Some(_), _) => None,
+            (None, false) => geometry::decode_floor(&upright, &turned, width, height),
+            (None, true) => geometry::decode_floor(&turned, &upright, width, height),
+        };
         Ok(Plan {
             target,
             upright,
             turned,
-            min_decode_size: geometry::decode_floor(&upright, &turned, width, height),
+            min_decode_size,
         })
     }
 
@@ -173,12 +192,16 @@ impl<'a> Job<'a> {
         // The planned geometry, unless the decoder reported another size (AVIF clean
         // aperture) than the header.
         let header = self.probe.header;
-        let geometry = if (source_width, source_height) == (header.width, header.height) {
+        let geometry = if v.ops.rect.is_some() {
+            plan.upright
+        } else if (source_width, source_height) == (header.width, header.height) {
             if orient::swaps_axes(orientation) {
                 plan.turned
             } else {
                 plan.upright
             }
+        } else if v.ops.turns_sideways() {
+            geometry::geometry(source.height, source.width, &plan.target)
         } else {
             geometry::geometry(source.width, source.height, &plan.target)
         };
@@ -188,6 +211,9 @@ impl<'a> Job<'a> {
             policy: &self.cfg.policy,
             source_format,
             orientation: Orientation::from_tag(orientation),
+            exif: Orientation::from_tag(orientation),
+            stored_size: (source_width, source_height),
+            marks: &self.cfg.watermarks,
             icc: icc.as_deref(),
             cmyk: raster.layout == Layout::Cmyk,
             geometry,
@@ -226,8 +252,15 @@ pub struct Frame<'a> {
     pub variant: &'a Variant,
     pub policy: &'a Policy,
     pub source_format: SourceFormat,
-    /// How the stored pixels are turned relative to upright.
+    /// How the stored pixels are turned into the output: the EXIF orientation, then
+    /// `rot` and `flip` once `region_and_turn` has run.
     pub orientation: Orientation,
+    /// The EXIF orientation alone.
+    pub exif: Orientation,
+    /// Stored size of the whole original (before shrink-on-load and `rect`).
+    pub stored_size: (u32, u32),
+    /// The config's watermarks, for `wm`.
+    pub marks: &'a std::collections::BTreeMap<String, crate::watermarks::WatermarkSpec>,
     pub icc: Option<&'a [u8]>,
     /// CMYK input: converted to sRGB before resampling, not after.
     pub cmyk: bool,
@@ -246,11 +279,15 @@ pub type Step = fn(&mut Frame<'_>) -> Result<()>;
 /// The per-output steps, in order, each with the stage it is timed as. A new image
 /// operation is one entry here (and its parameter in `request::params`).
 pub const STEPS: &[(&str, Step)] = &[
+    ("region", ops_steps::region_and_turn),
     ("colour", cmyk_to_srgb),
+    ("focus", ops_steps::focus),
     ("resize", resample),
     ("orient", orient_upright),
     ("colour", icc_to_srgb),
+    ("filter", ops_steps::filters),
     ("compose", compose),
+    ("watermark", ops_steps::watermark),
     ("encode", encode_output),
 ];
 

@@ -1,7 +1,7 @@
 //! The viewer-request decision: which object a viewer URL maps to. The same rules
 //! (`request`, `plan`, `key`) are used by the origin side to parse the key back.
 
-use super::{key, plan, query};
+use super::{key, plan, preset, query, signature};
 use crate::config::{Config, Policy};
 use crate::error::{Error, Result};
 use crate::types::{OutputFormat, Variant};
@@ -74,14 +74,15 @@ fn decodes_to_prefix(uri: &str, prefix_uri: &str) -> bool {
 /// strict decode (`key::uri_to_key`), the one canonical percent-encoding of the key
 /// (so no second spelling — `%5F` for `_`, lowercase hex — makes a second cache key),
 /// and a canonical derived key.
-fn canonical_derived(uri: &str, policy: &Policy) -> Result<(String, String, Variant)> {
+fn canonical_derived(uri: &str, config: &Config) -> Result<(String, String, Variant)> {
     let key = key::uri_to_key(uri)?;
     if key::key_to_uri(&key) != uri {
         return Err(Error::invalid_key(
             "derived URI is not in canonical percent-encoding",
         ));
     }
-    let (original, variant) = key::parse(&key, policy)?;
+    // The whole policy (presetsOnly too): S3 may be asked for any derived key.
+    let (original, variant) = parse_derived_key(&key, config)?;
     Ok((key, original, variant))
 }
 
@@ -94,7 +95,7 @@ pub fn origin_decision(uri: &str, config: &Config) -> Result<OriginDecision> {
     if !names_derived(uri, policy) {
         return Ok(OriginDecision::PassThrough);
     }
-    let (key, original, variant) = canonical_derived(uri, policy)?;
+    let (key, original, variant) = canonical_derived(uri, config)?;
     Ok(OriginDecision::Generate {
         key,
         original,
@@ -104,7 +105,24 @@ pub fn origin_decision(uri: &str, config: &Config) -> Result<OriginDecision> {
 }
 
 /// Map a viewer request (`uri` as CloudFront gives it, query without `?`) to its object.
+/// `now` (Unix seconds) is compared with a signed URL's `exp`.
 pub fn viewer_request(
+    uri: &str,
+    querystring: &str,
+    accept: Option<&str>,
+    config: &Config,
+    now: i64,
+) -> Result<Rewrite> {
+    if config.signing.required {
+        check_signature(uri, querystring, config, now)?;
+    }
+    trusted_rewrite(uri, querystring, accept, config)
+}
+
+/// `viewer_request` without the signature check, for trusted producers inside the
+/// stack (the upload pipeline makes the variants its own config names). Every other
+/// rule (key safety, presets, policy, canonical derived keys) is the same.
+pub fn trusted_rewrite(
     uri: &str,
     querystring: &str,
     accept: Option<&str>,
@@ -119,13 +137,13 @@ pub fn viewer_request(
                 "derived keys cannot be transformed again",
             ));
         }
-        canonical_derived(uri, policy)?;
+        canonical_derived(uri, config)?;
         return Ok(Rewrite::PassThrough);
     }
     if !query::has_transform_params(querystring) {
         return Ok(Rewrite::PassThrough);
     }
-    let params = query::parse_query(querystring)?;
+    let params = preset::expand(query::parse_query(querystring)?, config)?;
     let variant = plan::plan(&params, accept, policy)?;
     let original = key::uri_to_key(uri)?;
     let derived = key::derive(&original, &variant, policy)?;
@@ -136,15 +154,50 @@ pub fn viewer_request(
     })
 }
 
+/// Signing is required: the side door is shut, then the signature (and `exp`) of every
+/// resize request, and with `signOriginals` of every request, is checked. Runs before any
+/// other work, so an unsigned request learns nothing about keys or parameters.
+fn check_signature(uri: &str, querystring: &str, config: &Config, now: i64) -> Result<()> {
+    let prefix = config.policy.derived_prefix.as_str();
+    // Compared decoded, as the origin does (`/%5Fderived/...` is the same object).
+    if names_derived(uri, &config.policy) {
+        return Err(Error::invalid_signature(format!(
+            "derived objects (/{prefix}...) cannot be requested directly while signing is required; \
+             sign the resize URL instead"
+        )));
+    }
+    if config.signing.sign_originals || query::has_transform_params(querystring) {
+        signature::verify(uri, querystring, &config.signing.keys, now)?;
+    }
+    Ok(())
+}
+
+/// The baked config as the handlers load it: `Config::from_json` (structure, bounds,
+/// signing) and the preset queries, which need the URL grammar of this half.
+pub fn load_config(json: &str) -> Result<Config> {
+    let config = Config::from_json(json)?;
+    preset::validate(&config).map_err(|m| Error::internal(format!("invalid config: {m}")))?;
+    Ok(config)
+}
+
+/// Origin side (and viewer pass-through): the original and variant of a derived key,
+/// which must be canonical and allowed by the whole config (`policy.presetsOnly`).
+pub fn parse_derived_key(derived_key: &str, config: &Config) -> Result<(String, Variant)> {
+    let (original, variant) = key::parse(derived_key, &config.policy)?;
+    preset::check_derived(&variant, config)?;
+    Ok((original, variant))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const NOW: i64 = 1_767_000_000;
     const CHROME: &str = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
     const OLD_SAFARI: &str = "image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5";
 
     fn rewrite(uri: &str, q: &str, accept: Option<&str>) -> Result<Rewrite> {
-        viewer_request(uri, q, accept, &Config::default())
+        viewer_request(uri, q, accept, &Config::default(), NOW)
     }
 
     fn derived_uri(r: Rewrite) -> String {
@@ -281,5 +334,113 @@ mod tests {
         let e = rewrite("/a.jpg", "w=abc", None).unwrap_err();
         assert_eq!(e.code(), "invalid_parameter");
         assert!(e.message().starts_with("w:"), "{}", e.message());
+    }
+
+    fn signed_config(extra: &str) -> Config {
+        Config::from_json(&format!(
+            r#"{{"signing":{{"required":true,"keys":["new-key","old-key"]{extra}}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn signed(key: &str, uri: &str, query: &str) -> String {
+        signature::sign_query(key.as_bytes(), uri, query)
+    }
+
+    #[test]
+    fn signing_required_checks_every_resize_request_first() {
+        let c = signed_config("");
+        let run = |uri: &str, q: &str| viewer_request(uri, q, Some(CHROME), &c, NOW);
+        let code = |r: Result<Rewrite>| r.unwrap_err().code();
+        // Accepted with either key; the derived key ignores s and exp.
+        let exp = NOW + 60;
+        let q = signed("old-key", "/a.jpg", &format!("w=600&exp={exp}"));
+        let plain = viewer_request("/a.jpg", "w=600", Some(CHROME), &Config::default(), NOW);
+        assert_eq!(run("/a.jpg", &q).unwrap(), plain.unwrap());
+        assert!(run("/a.jpg", &signed("new-key", "/a.jpg", "p=small")).is_ok());
+        // Refused before the parameters are even read.
+        assert_eq!(code(run("/a.jpg", "w=600")), "invalid_signature");
+        assert_eq!(code(run("/a.jpg", "w=abc")), "invalid_signature");
+        assert_eq!(
+            code(run("/a.jpg", &signed("other", "/a.jpg", "w=600"))),
+            "invalid_signature"
+        );
+        assert_eq!(
+            code(run("/a.jpg", &q.replace("w=600", "w=601"))),
+            "invalid_signature"
+        );
+        assert_eq!(code(run("/b.jpg", &q)), "invalid_signature");
+        let old = signed("new-key", "/a.jpg", &format!("w=600&exp={}", NOW - 1));
+        assert_eq!(code(run("/a.jpg", &old)), "signature_expired");
+        let e = run("/a.jpg", &signed("new-key", "/a.jpg", "w=600&exp=soon")).unwrap_err();
+        assert_eq!((e.status(), e.code()), (400, "invalid_parameter"));
+        assert!(e.message().starts_with("exp:"));
+        // A valid signature does not make bad parameters good.
+        assert_eq!(
+            code(run("/a.jpg", &signed("new-key", "/a.jpg", "w=abc"))),
+            "invalid_parameter"
+        );
+        // Originals stay open.
+        assert_eq!(run("/a.jpg", "").unwrap(), Rewrite::PassThrough);
+        assert_eq!(run("/a.jpg", "v=3").unwrap(), Rewrite::PassThrough);
+    }
+
+    #[test]
+    fn the_side_door_is_shut_while_signing_is_required() {
+        let Rewrite::Derived { uri, .. } = rewrite("/a.jpg", "w=600", Some(CHROME)).unwrap() else {
+            panic!("no rewrite")
+        };
+        assert_eq!(rewrite(&uri, "", None).unwrap(), Rewrite::PassThrough);
+        let c = signed_config("");
+        for side_door in [uri.clone(), uri.replacen("/_derived", "/%5Fderived", 1)] {
+            for q in [String::new(), signed("new-key", &side_door, "")] {
+                let e = viewer_request(&side_door, &q, None, &c, NOW).unwrap_err();
+                assert_eq!(
+                    (e.status(), e.code()),
+                    (403, "invalid_signature"),
+                    "{side_door}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sign_originals_and_signing_off() {
+        let c = signed_config(r#","signOriginals":true"#);
+        let e = viewer_request("/a.jpg", "", None, &c, NOW).unwrap_err();
+        assert_eq!(e.code(), "invalid_signature");
+        let q = signed("new-key", "/a.jpg", "");
+        assert_eq!(
+            viewer_request("/a.jpg", &q, None, &c, NOW).unwrap(),
+            Rewrite::PassThrough
+        );
+        // Signing off: s and exp are ignored, even garbage.
+        let off = Config::default();
+        let with = viewer_request("/a.jpg", "w=5&s=junk&exp=never", None, &off, NOW).unwrap();
+        assert_eq!(
+            with,
+            viewer_request("/a.jpg", "w=5", None, &off, NOW).unwrap()
+        );
+        assert_eq!(
+            viewer_request("/a.jpg", "s=x", None, &off, NOW).unwrap(),
+            Rewrite::PassThrough
+        );
+    }
+
+    #[test]
+    fn presets_only_applies_to_derived_uris_too() {
+        let c = Config::from_json(r#"{"policy":{"presetsOnly":true}}"#).unwrap();
+        let run = |uri: &str, q: &str| viewer_request(uri, q, None, &c, NOW);
+        let Rewrite::Derived { uri, .. } = run("/a.jpg", "p=small&dpr=2").unwrap() else {
+            panic!("no rewrite")
+        };
+        assert_eq!(uri, "/_derived/a.jpg/w_600,h_600,fm_auto.legacy");
+        assert_eq!(run(&uri, "").unwrap(), Rewrite::PassThrough);
+        assert_eq!(
+            run("/a.jpg", "w=600&h=600").unwrap_err().code(),
+            "invalid_parameter"
+        );
+        let e = run("/_derived/a.jpg/w_601,h_600,fm_auto.legacy", "").unwrap_err();
+        assert_eq!(e.code(), "invalid_key");
     }
 }

@@ -210,9 +210,30 @@ mod tests {
         plan(&parse_query(query).unwrap(), accept, policy).unwrap()
     }
 
+    /// Keys under a policy that keeps the source format without `fm` (the default
+    /// before negotiation became the default), so each example shows one parameter.
     fn key(original: &str, query: &str, accept: Option<&str>) -> String {
-        let p = Policy::default();
+        let p = Policy {
+            auto_format_by_default: false,
+            ..Policy::default()
+        };
         derive(original, &variant(query, accept, &p), &p).unwrap()
+    }
+
+    #[test]
+    fn default_policy_negotiates_without_fm() {
+        let p = Policy::default();
+        let chrome = Some("image/avif,image/webp,image/*,*/*;q=0.8");
+        let k = |q: &str, accept| derive("a.jpg", &variant(q, accept, &p), &p).unwrap();
+        assert_eq!(k("w=600", chrome), "_derived/a.jpg/w_600,fm_auto.avif");
+        assert_eq!(k("w=600", chrome), k("w=600&fm=auto", chrome));
+        assert_eq!(k("w=600", None), "_derived/a.jpg/w_600,fm_auto.legacy");
+        assert_eq!(k("w=600&fm=webp", chrome), "_derived/a.jpg/w_600.webp");
+        assert_eq!(k("w=600&fm=source", chrome), "_derived/a.jpg/w_600.source");
+        assert_eq!(
+            parse("_derived/a.jpg/w_600.source", &p).unwrap().1,
+            variant("w=600&fm=source", None, &p)
+        );
     }
 
     #[test]
@@ -339,7 +360,8 @@ mod tests {
             auto_format_by_default: true,
             ..Policy::default()
         };
-        assert!(parse("_derived/a/_.source", &auto).is_err());
+        // `fm=source` keeps the original's format under negotiation by default too.
+        assert!(parse("_derived/a/_.source", &auto).is_ok());
         let prefix = Policy {
             derived_prefix: "cache/v1/".into(),
             ..Policy::default()

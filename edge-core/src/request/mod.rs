@@ -10,7 +10,9 @@ pub mod decision;
 pub mod key;
 pub mod params;
 pub mod plan;
+pub mod preset;
 pub mod query;
+pub mod signature;
 
 pub use crate::types::FormatRequest;
 pub use decision::{origin_decision, viewer_request, OriginDecision, Rewrite};

@@ -5,6 +5,7 @@
 //! Adding a parameter is one entry here (plus its field in `Params`/`Variant` and its
 //! pipeline step); see ARCHITECTURE.md "Adding a parameter".
 
+use crate::types::ops::{self, Flip, Focus, Ops, Rect, Rotation, Sigma};
 use crate::types::{Fit, Format, FormatRequest, Gravity, OutputFormat, Rgba, Variant};
 
 /// Sanity bound for `w`/`h` before the policy is applied: keeps `w * dpr` and
@@ -27,7 +28,22 @@ pub struct Params {
     pub dpr_hundredths: Option<u16>,
     /// `anim=0`: first frame only (animated inputs).
     pub animate: Option<bool>,
+    /// `preset=NAME` as given; expanded by `preset::expand` (only `fm` and `dpr` may
+    /// accompany it, checked by `query::parse_query`).
+    pub preset: Option<String>,
+    /// Issue-12 operations as asked (`pos=entropy|attention|XxY` lands in `focus`).
+    pub ops: Ops,
 }
+
+/// Names that are known but are not transform parameters: the signature and its
+/// expiry (`signature`). Never part of a derived key; skipped by the query parser.
+pub const SIGNING_NAMES: [&str; 2] = [
+    crate::request::signature::SIGNATURE_PARAM,
+    crate::request::signature::EXPIRY_PARAM,
+];
+
+/// Longest preset name, in bytes.
+pub const MAX_PRESET_NAME_BYTES: usize = 64;
 
 /// One URL parameter.
 pub struct Param {
@@ -143,18 +159,27 @@ pub const PARAMS: &[Param] = &[
         default: "centre",
         values: "one of centre (center), north, northeast, east, southeast, south, \
             southwest, west, northwest, their short forms c n ne e se s sw w nw, or top, \
-            right top, right, right bottom, bottom, left bottom, left, left top",
-        meaning: "what `cover` keeps, where `contain` places",
+            right top, right, right bottom, bottom, left bottom, left, left top; or \
+            entropy, attention, or a focal point XxY of fractions 0-1 (e.g. 0.25x0.6)",
+        meaning: "what `cover` keeps, where `contain` places; `entropy`/`attention`: smart \
+            crop (`cover`); `XxY`: focal point of the upright original kept near the centre",
         sets: &[],
         sets_note: "",
-        parse: |p, v| set(&mut p.gravity, parse_gravity(v)),
-        render: |v| (v.gravity != Gravity::Centre).then(|| v.gravity.code().to_string()),
-        render_query: |v| (v.gravity != Gravity::Centre).then(|| v.gravity.code().to_string()),
-        read_key: |v, s| {
-            set_value(
-                &mut v.gravity,
-                Gravity::ALL.into_iter().find(|g| g.code() == s),
-            )
+        parse: |p, v| match parse_gravity(v) {
+            Some(g) => set(&mut p.gravity, Some(g)),
+            None => set(&mut p.ops.focus, Focus::from_code(v)),
+        },
+        render: |v| match v.ops.focus {
+            Some(f) => Some(key_safe(&f.code())),
+            None => (v.gravity != Gravity::Centre).then(|| v.gravity.code().to_string()),
+        },
+        render_query: |v| match v.ops.focus {
+            Some(f) => Some(f.code()),
+            None => (v.gravity != Gravity::Centre).then(|| v.gravity.code().to_string()),
+        },
+        read_key: |v, s| match Gravity::ALL.into_iter().find(|g| g.code() == s) {
+            Some(g) => set_value(&mut v.gravity, Some(g)),
+            None => set(&mut v.ops.focus, Focus::from_code(&from_key_safe(s))),
         },
     },
     Param {
@@ -236,14 +261,15 @@ pub const PARAMS: &[Param] = &[
         name: "fm",
         aliases: &["format"],
         key_code: Some("fm"),
-        default: "keep the source format (`policy.autoFormatByDefault`: auto)",
-        values: "one of auto, jpeg, jpg, png, webp, avif, gif",
-        meaning: "`auto`: AVIF if accepted, else WebP, else JPEG (opaque) / PNG (alpha); on an animated source animated WebP, else GIF",
+        default: "`auto` (`policy.autoFormatByDefault`; off: keep the source format)",
+        values: "one of auto, source, jpeg, jpg, png, webp, avif, gif",
+        meaning: "`auto`: AVIF if accepted, else WebP, else JPEG (opaque) / PNG (alpha); on an animated source animated WebP, else GIF; `source`: the original's format",
         sets: &[],
         sets_note: "",
         parse: |p, v| {
             let format = match v.to_ascii_lowercase().as_str() {
                 "auto" => Some(FormatRequest::Auto),
+                "source" => Some(FormatRequest::Source),
                 "jpeg" | "jpg" => Some(FormatRequest::Fixed(Format::Jpeg)),
                 "png" => Some(FormatRequest::Fixed(Format::Png)),
                 "webp" => Some(FormatRequest::Fixed(Format::Webp)),
@@ -258,7 +284,8 @@ pub const PARAMS: &[Param] = &[
         render_query: |v| match (v.negotiated, v.format) {
             (true, _) => Some("auto".to_string()),
             (false, OutputFormat::Fixed(f)) => Some(f.name().to_string()),
-            (false, OutputFormat::Legacy | OutputFormat::Source) => None,
+            (false, OutputFormat::Source) => Some("source".to_string()),
+            (false, OutputFormat::Legacy) => None,
         },
         read_key: |v, s| s == "auto" && set_value(&mut v.negotiated, Some(true)),
     },
@@ -275,6 +302,132 @@ pub const PARAMS: &[Param] = &[
         render: not_in_variant,
         render_query: not_in_variant,
         read_key: not_readable,
+    },
+    Param {
+        name: "preset",
+        aliases: &["p"],
+        key_code: None,
+        default: "–",
+        values: "a preset name (config `presets`; defaults thumbnail, small, medium, large)",
+        meaning: "the preset's query (expanded before planning, so the key is the expansion's); only `fm` and `dpr` may be added",
+        sets: &[],
+        sets_note: "",
+        parse: |p, v| {
+            let name = (v.len() <= MAX_PRESET_NAME_BYTES).then(|| v.to_string());
+            set(&mut p.preset, name)
+        },
+        render: not_in_variant,
+        render_query: not_in_variant,
+        read_key: not_readable,
+    },
+    // --- ops (issue 12): region, rotate, flip, blur, sharpen, watermark ---
+    Param {
+        name: "rect",
+        aliases: &[],
+        key_code: Some("rect"),
+        default: "–",
+        values: ops::RECT_VALUES,
+        meaning: "cut this region of the upright original before the resize (sharp's `extract`)",
+        sets: &[],
+        sets_note: "",
+        parse: |p, v| set(&mut p.ops.rect, Rect::from_code(v)),
+        render: |v| v.ops.rect.map(|r| r.code().replace(',', "-")),
+        render_query: |v| v.ops.rect.map(Rect::code),
+        read_key: |v, s| set(&mut v.ops.rect, Rect::from_code(&s.replace('-', ","))),
+    },
+    Param {
+        name: "rot",
+        aliases: &["rotate"],
+        key_code: Some("rot"),
+        default: "0",
+        values: "one of 0, 90, 180, 270",
+        meaning: "turn clockwise by this many degrees, after the EXIF orientation",
+        sets: &[],
+        sets_note: "",
+        parse: |p, v| set_value(&mut p.ops.rotation, Rotation::from_degrees(v)),
+        render: |v| {
+            (v.ops.rotation != Rotation::None).then(|| v.ops.rotation.degrees().to_string())
+        },
+        render_query: |v| {
+            (v.ops.rotation != Rotation::None).then(|| v.ops.rotation.degrees().to_string())
+        },
+        read_key: |v, s| s != "0" && set_value(&mut v.ops.rotation, Rotation::from_degrees(s)),
+    },
+    Param {
+        name: "flip",
+        aliases: &[],
+        key_code: Some("flip"),
+        default: "–",
+        values: "one of h, v, hv",
+        meaning: "mirror horizontally, vertically or both (after `rot`)",
+        sets: &[],
+        sets_note: "",
+        parse: |p, v| set_value(&mut p.ops.flip, Flip::from_code(v)),
+        render: |v| (v.ops.flip != Flip::None).then(|| v.ops.flip.code().to_string()),
+        render_query: |v| (v.ops.flip != Flip::None).then(|| v.ops.flip.code().to_string()),
+        read_key: |v, s| set_value(&mut v.ops.flip, Flip::from_code(s)),
+    },
+    Param {
+        name: "blur",
+        aliases: &[],
+        key_code: Some("blur"),
+        default: "–",
+        values: ops::BLUR_VALUES,
+        meaning: "Gaussian blur of the output (sigma in output pixels)",
+        sets: &[],
+        sets_note: "",
+        parse: |p, v| set(&mut p.ops.blur, Sigma::parse(v, ops::BLUR_RANGE)),
+        render: |v| v.ops.blur.map(|s| key_safe(&s.code())),
+        render_query: |v| v.ops.blur.map(Sigma::code),
+        read_key: |v, s| {
+            set(
+                &mut v.ops.blur,
+                Sigma::parse(&from_key_safe(s), ops::BLUR_RANGE),
+            )
+        },
+    },
+    Param {
+        name: "sharpen",
+        aliases: &[],
+        key_code: Some("sharpen"),
+        default: "–",
+        values: ops::SHARPEN_VALUES,
+        meaning: "unsharp mask on luminance (sigma in output pixels)",
+        sets: &[],
+        sets_note: "",
+        parse: |p, v| set(&mut p.ops.sharpen, Sigma::parse(v, ops::SHARPEN_RANGE)),
+        render: |v| v.ops.sharpen.map(|s| key_safe(&s.code())),
+        render_query: |v| v.ops.sharpen.map(Sigma::code),
+        read_key: |v, s| {
+            set(
+                &mut v.ops.sharpen,
+                Sigma::parse(&from_key_safe(s), ops::SHARPEN_RANGE),
+            )
+        },
+    },
+    Param {
+        name: "wm",
+        aliases: &["watermark"],
+        key_code: Some("wm"),
+        default: "–",
+        values: "the name of a watermark of the config (`watermarks`)",
+        meaning: "composite that watermark over the output (after resize)",
+        sets: &[],
+        sets_note: "",
+        parse: |p, v| {
+            set(
+                &mut p.ops.watermark,
+                crate::watermarks::valid_name(v).then(|| v.to_string()),
+            )
+        },
+        render: |v| v.ops.watermark.clone(),
+        render_query: |v| v.ops.watermark.clone(),
+        read_key: |v, s| {
+            set(
+                &mut v.ops.watermark,
+                crate::watermarks::valid_name(s).then(|| s.to_string()),
+            )
+        },
     },
 ];
 
@@ -355,6 +508,26 @@ pub(crate) fn parse_hex_colour(s: &str) -> Option<Rgba> {
         _ => return None,
     };
     Some(Rgba { r, g, b, a })
+}
+
+/// Derived keys end at the first '.', so decimals are written with 'p' there
+/// (`0.25x0.6` → `0p25x0p6`).
+fn key_safe(code: &str) -> String {
+    code.replace('.', "p")
+}
+
+fn from_key_safe(s: &str) -> String {
+    // Only numbers were written with 'p'; words (`entropy`) are kept as they are.
+    if s.bytes()
+        .all(|b| b.is_ascii_digit() || b == b'p' || b == b'x')
+    {
+        s.replace('p', ".")
+    } else if s.contains('.') {
+        // Not what `key_safe` writes: make it unreadable.
+        String::new()
+    } else {
+        s.to_string()
+    }
 }
 
 /// Stores a parsed value; `false` when there is none.

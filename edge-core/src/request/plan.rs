@@ -39,7 +39,8 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
     } else {
         Fit::Inside
     };
-    let gravity = if uses_gravity(fit) {
+    // A focus (`pos=entropy|attention|XxY`) replaces the gravity.
+    let gravity = if uses_gravity(fit) && params.ops.focus.is_none() {
         params.gravity.unwrap_or_default()
     } else {
         Gravity::Centre
@@ -53,7 +54,7 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
                 return Err(Error::invalid_parameter(
                     "fm",
                     format!(
-                        "must be one of auto, {} (got {:?})",
+                        "must be one of auto, source, {} (got {:?})",
                         enabled.join(", "),
                         f.name()
                     ),
@@ -62,6 +63,7 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
             (OutputFormat::Fixed(f), false)
         }
         Some(FormatRequest::Auto) => (accept::negotiate(accept, &policy.formats), true),
+        Some(FormatRequest::Source) => (OutputFormat::Source, false),
         None if policy.auto_format_by_default => (accept::negotiate(accept, &policy.formats), true),
         None => (OutputFormat::Source, false),
     };
@@ -91,7 +93,18 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
         format,
         negotiated,
         animate,
+        ops: canonical_ops(&params.ops, fit),
     })
+}
+
+/// The operations as the variant keeps them: a smart crop or focal point only
+/// matters to `cover` (for other fits it is dropped, like an unused gravity).
+fn canonical_ops(ops: &crate::types::ops::Ops, fit: Fit) -> crate::types::ops::Ops {
+    let mut ops = ops.clone();
+    if fit != Fit::Cover {
+        ops.focus = None;
+    }
+    ops
 }
 
 fn uses_gravity(fit: Fit) -> bool {
@@ -213,6 +226,9 @@ pub(crate) fn non_canonical(v: &Variant, policy: &Policy) -> Option<String> {
     if v.gravity != Gravity::Centre && !uses_gravity(v.fit) {
         return Some("gravity only applies to cover and contain".into());
     }
+    if v.ops.focus.is_some() && (v.fit != Fit::Cover || v.gravity != Gravity::Centre) {
+        return Some("a smart crop or focal point only applies to cover, alone".into());
+    }
     if v.enlarge && v.width.is_none() && v.height.is_none() {
         return Some("enlarge needs a width or height".into());
     }
@@ -239,7 +255,8 @@ pub(crate) fn non_canonical(v: &Variant, policy: &Policy) -> Option<String> {
             policy.formats.contains(&f) && (!negotiated || matches!(f, Format::Avif | Format::Webp))
         }
         (OutputFormat::Legacy, negotiated) => negotiated,
-        (OutputFormat::Source, negotiated) => !negotiated && !policy.auto_format_by_default,
+        // Reached by `fm=source`, and without `fm` when negotiation is not the default.
+        (OutputFormat::Source, negotiated) => !negotiated,
     };
     if !format_ok {
         return Some("output format is not enabled or not reachable".into());
@@ -403,7 +420,19 @@ mod tests {
         );
         let v = plan_q("fm=auto", Some("*/*"), &p).unwrap();
         assert_eq!((v.format, v.negotiated), (OutputFormat::Legacy, true));
+        // Negotiation is the default; `fm=source` keeps the original's format.
         let v = plan_q("w=5", CHROME, &p).unwrap();
+        assert_eq!(
+            (v.format, v.negotiated),
+            (OutputFormat::Fixed(Format::Avif), true)
+        );
+        let v = plan_q("w=5&fm=source", CHROME, &p).unwrap();
+        assert_eq!((v.format, v.negotiated), (OutputFormat::Source, false));
+        let keep = Policy {
+            auto_format_by_default: false,
+            ..Policy::default()
+        };
+        let v = plan_q("w=5", CHROME, &keep).unwrap();
         assert_eq!((v.format, v.negotiated), (OutputFormat::Source, false));
         let auto = Policy {
             auto_format_by_default: true,
@@ -418,7 +447,7 @@ mod tests {
         let e = plan_q("fm=avif", CHROME, &auto).unwrap_err();
         assert_eq!(
             e.message(),
-            "fm: must be one of auto, jpeg, webp (got \"avif\")"
+            "fm: must be one of auto, source, jpeg, webp (got \"avif\")"
         );
     }
 
@@ -462,7 +491,7 @@ mod tests {
     #[test]
     fn non_canonical_variants_are_named() {
         let p = Policy::default();
-        let base = variant("w=100&h=100");
+        let base = variant("w=100&h=100&fm=source");
         let bad = [
             Variant {
                 width: Some(5000),

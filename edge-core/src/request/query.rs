@@ -35,6 +35,9 @@ pub fn parse_query(query: &str) -> Result<Params> {
     // (entry, name as written) of every parameter seen so far.
     let mut seen: Vec<(&'static Param, String)> = Vec::new();
     for (name, value) in pairs(query)? {
+        if params::SIGNING_NAMES.contains(&name.as_str()) {
+            continue;
+        }
         let Some(param) = params::find(&name) else {
             return Err(Error::invalid_parameter(
                 shorten(&name),
@@ -74,6 +77,19 @@ pub fn parse_query(query: &str) -> Result<Params> {
             return Err(Error::invalid_parameter(
                 name,
                 format!("must be {} (got {:?})", param.values, shorten(&value)),
+            ));
+        }
+    }
+    if let Some((_, preset)) = seen.iter().find(|(p, _)| p.name == "preset") {
+        let extra = seen
+            .iter()
+            .find(|(p, _)| !matches!(p.name, "preset" | "fm" | "dpr"));
+        if let Some((_, name)) = extra {
+            return Err(Error::invalid_parameter(
+                name,
+                format!(
+                    "cannot be combined with {preset}; only fm and dpr may be added to a preset"
+                ),
             ));
         }
     }
@@ -122,6 +138,8 @@ mod tests {
                 format: Some(FormatRequest::Fixed(Format::Webp)),
                 dpr_hundredths: Some(150),
                 animate: None,
+                preset: None,
+                ops: Default::default(),
             }
         );
         assert_eq!(parse_query("").unwrap(), Params::default());
@@ -155,9 +173,8 @@ mod tests {
         assert_eq!(err("w=0"), "w: must be an integer 1-100000 (got \"0\")");
         assert!(err("width=100001").starts_with("width: must be an integer 1-100000"));
         assert!(err("q=101").starts_with("q: must be an integer 1-100"));
-        assert!(
-            err("fm=bmp").starts_with("fm: must be one of auto, jpeg, jpg, png, webp, avif, gif")
-        );
+        assert!(err("fm=bmp")
+            .starts_with("fm: must be one of auto, source, jpeg, jpg, png, webp, avif, gif"));
         assert!(err("anim=2").starts_with("anim: must be one of 1, 0, true, false"));
         assert!(err("pos=middle").starts_with("pos: must be one of centre"));
         assert!(err("enlarge=yes").starts_with("enlarge: must be one of 1, 0, true, false"));

@@ -1,4 +1,4 @@
-// S3 access for the origin-response handler: one client per region/endpoint, reads with
+// S3 access shared by the handlers: one client per region/endpoint, reads with
 // a byte cap, conditional writes, and S3 failures mapped to 502/503.
 
 import {
@@ -8,7 +8,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 
-import { HttpError } from '../lambda-common/http.mjs';
+import { HttpError } from './http.mjs';
 
 // The origin-response event has 30 s in total; fail fast and leave time to answer.
 const CONNECT_TIMEOUT_MS = 1500;
