@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfiguredShim } from '../lambda-common/wasm.mjs';
 import { createEdge } from './cloudfront.mjs';
 import { createDemo } from './demo.mjs';
+import { createPlayground } from './playground.mjs';
 import { seedBucket, startS3sFs } from './s3.mjs';
 import { startUploads } from './uploads.mjs';
 
@@ -111,11 +112,12 @@ export async function startDev({ port = 8080, originals = DEFAULT_ORIGINALS, log
       viewerHandler, originHandler, s3: s3Info, log: quiet ? () => {} : log,
     });
     const demo = createDemo({ s3: s3Info, cache: edge.cache, derivedPrefix, log });
+    const playground = createPlayground({ s3: s3Info, viewerHandler, log });
     // The upload pipeline (issue 13) on the local AWS; DEV_UPLOADS=0 leaves it out.
     if (process.env.DEV_UPLOADS !== '0') uploads = await startUploads({ log: quiet ? () => {} : log });
 
     server = createServer((req, res) => {
-      const route = uploads?.route(req) || demo.route(req);
+      const route = playground.route(req) ?? (uploads?.route(req) || demo.route(req));
       const work = route ? route(req, res) : edge.handle(req, res);
       Promise.resolve(work).catch((err) => {
         log(`[dev] request failed: ${err?.stack || err}`);

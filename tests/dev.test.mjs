@@ -156,7 +156,7 @@ test('scripts/dev serves resized images, negotiated per browser, through the emu
       ['/landscape.jpg?w=0', 'w'],
       ['/landscape.jpg?w=100000', 'w'],
       ['/landscape.jpg?w=100&w=200', 'w'],
-      ['/landscape.jpg?w=100&fm=gif', 'fm'],
+      ['/landscape.jpg?w=100&fm=bmp', 'fm'],
       ['/landscape.jpg?w=100&zoom=2', 'zoom'],
       ['/landscape.jpg?w=100&q=101', 'q'],
     ];

@@ -470,7 +470,7 @@ describe('scripts/deploy', () => {
   test('bad input is refused before anything runs', () => {
     const cases = [
       [],
-      ['--artifacts-bucket', 'b', '--formats', 'gif'],
+      ['--artifacts-bucket', 'b', '--formats', 'bmp'],
       ['--artifacts-bucket', 'b', '--widths', '320,abc'],
       ['--artifacts-bucket', 'b', '--widths', '5000'],
       ['--artifacts-bucket', 'b', '--quality', '0'],

@@ -87,7 +87,7 @@ for (const [name, shim] of [
       assert.deepEqual(effective.policy.widths, [100, 200]);
       assert.equal(effective.policy.derivedPrefix, '_derived/');
       assert.equal(effective.policy.sizeMode, 'reject');
-      assert.deepEqual(effective.policy.formats, ['jpeg', 'png', 'webp', 'avif']);
+      assert.deepEqual(effective.policy.formats, ['jpeg', 'png', 'webp', 'avif', 'gif']);
       assert.equal(typeof effective.limits.maxInputBytes, 'number');
       // validateConfig installs nothing: the widths list above stays in force.
       const other = shim.validateConfig('{"policy":{"derivedPrefix":"cache/v1/"}}');

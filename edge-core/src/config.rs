@@ -85,13 +85,13 @@ impl Default for Quality {
 }
 
 impl Quality {
-    /// Default for a format; PNG is lossless and has no quality (None).
+    /// Default for a format; PNG and GIF have no quality (None).
     pub fn for_format(&self, format: Format) -> Option<u8> {
         match format {
             Format::Jpeg => Some(self.jpeg),
             Format::Webp => Some(self.webp),
             Format::Avif => Some(self.avif),
-            Format::Png => None,
+            Format::Png | Format::Gif => None,
         }
     }
 }
@@ -105,6 +105,29 @@ pub struct Limits {
     pub max_input_pixels: u64,
     /// Largest single decode allocation in bytes.
     pub max_decode_bytes: u64,
+    /// Frames of an animated GIF/WebP, counted from the container before decoding.
+    pub max_frames: u32,
+    /// Canvas pixels summed over all frames of an animation.
+    pub max_animation_pixels: u64,
+    /// SVG elements, counted after `<use>` references are expanded.
+    pub max_svg_elements: u64,
+    /// SVG element nesting depth (usvg/resvg recurse per level).
+    pub max_svg_depth: u32,
+}
+
+impl Limits {
+    /// No limit at all: for header walks whose caller checks the limits itself.
+    pub fn unlimited() -> Limits {
+        Limits {
+            max_input_bytes: u64::MAX,
+            max_input_pixels: u64::MAX,
+            max_decode_bytes: u64::MAX,
+            max_frames: u32::MAX,
+            max_animation_pixels: u64::MAX,
+            max_svg_elements: u64::MAX,
+            max_svg_depth: u32::MAX,
+        }
+    }
 }
 
 impl Limits {
@@ -150,6 +173,11 @@ impl Default for Limits {
             // 100 MP: a 12 000 × 8 333 photo. A JPEG that large decodes shrunk on load.
             max_input_pixels: 100_000_000,
             max_decode_bytes: 512 * 1024 * 1024,
+            max_frames: 1000,
+            // 200 MP: 1000 frames of 500x400, or 50 frames of a 2000x2000 canvas.
+            max_animation_pixels: 200_000_000,
+            max_svg_elements: 50_000,
+            max_svg_depth: 128,
         }
     }
 }

@@ -12,7 +12,8 @@
 //! | `resize` | resampling: Lanczos3 (fixed point for gray/RGB, premultiplied f32 for RGBA) |
 //! | `colour` | embedded ICC (RGB, gray, CMYK) → sRGB |
 //! | `composite` | letterbox (embed), transparency test, flattening alpha onto a colour |
-//! | `encode` | JPEG, PNG, WebP (libwebp), AVIF (ravif) |
+//! | `encode` | JPEG, PNG, WebP (libwebp; animated in `webp_anim`), AVIF (ravif), GIF |
+//! | `media` | the first step for SVG (`decode/svg`) and animations (`decode/animation`) |
 //! | `raster` | the pixel buffer every room passes on |
 //!
 //! `decode/`, `encode/` and `resize/` sit at the top of `src/` (paths kept for the
@@ -28,6 +29,7 @@ pub mod encode;
 // Issue-12 operations (the steps that use them: pipeline/ops_steps.rs).
 pub mod filter;
 pub mod geometry;
+pub mod media;
 pub mod orient;
 pub mod pipeline;
 pub mod raster;

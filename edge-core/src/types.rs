@@ -14,10 +14,18 @@ pub enum Format {
     Png,
     Webp,
     Avif,
+    /// Still or animated (`fm=gif`); never chosen by `fm=auto` for a still image.
+    Gif,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Avif];
+    pub const ALL: [Format; 5] = [
+        Format::Jpeg,
+        Format::Png,
+        Format::Webp,
+        Format::Avif,
+        Format::Gif,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -25,6 +33,7 @@ impl Format {
             Format::Png => "png",
             Format::Webp => "webp",
             Format::Avif => "avif",
+            Format::Gif => "gif",
         }
     }
     pub fn extension(self) -> &'static str {
@@ -33,6 +42,7 @@ impl Format {
             Format::Png => "png",
             Format::Webp => "webp",
             Format::Avif => "avif",
+            Format::Gif => "gif",
         }
     }
     pub fn media_type(self) -> &'static str {
@@ -41,6 +51,7 @@ impl Format {
             Format::Png => "image/png",
             Format::Webp => "image/webp",
             Format::Avif => "image/avif",
+            Format::Gif => "image/gif",
         }
     }
 }
@@ -228,6 +239,9 @@ pub struct Variant {
     pub format: OutputFormat,
     /// The format was chosen from `Accept` (responses carry `vary: accept`).
     pub negotiated: bool,
+    /// Keep an animated input animated (`anim=0` sets false: first frame only).
+    /// Always true when the output cannot hold animation (canonical form).
+    pub animate: bool,
     /// Issue-12 operations (region, focus, rotate, flip, blur, sharpen, watermark);
     /// all off by default.
     pub ops: ops::Ops,
@@ -248,6 +262,11 @@ impl std::fmt::Debug for Variant {
             .field("background", &self.background)
             .field("format", &self.format)
             .field("negotiated", &self.negotiated);
+        // Like `ops`: shown only when off, so the debug form of a variant that keeps
+        // animation (the default) stays what the fixtures recorded before `anim`.
+        if !self.animate {
+            d.field("animate", &self.animate);
+        }
         if self.ops != ops::Ops::default() {
             d.field("ops", &self.ops);
         }
@@ -269,6 +288,7 @@ impl Variant {
             background: None,
             format,
             negotiated: false,
+            animate: true,
             ops: ops::Ops::default(),
         }
     }

@@ -26,6 +26,8 @@ enum Expect {
         height: u32,
         orientation: u8,
     },
+    /// A vector image (SVG): rendered at any requested size.
+    Vector,
     /// A 4xx with one of these statuses; `partial_ok`: a (partial) image is fine too.
     Fails {
         statuses: &'static [u16],
@@ -43,7 +45,10 @@ fn expectation(row: &Row) -> Expect {
             partial_ok: false,
         };
     }
-    if format.starts_with("SVG") || what.contains("NOT AN IMAGE") {
+    if format.starts_with("SVG") {
+        return Expect::Vector;
+    }
+    if what.contains("NOT AN IMAGE") {
         return Expect::Fails {
             statuses: &[415],
             partial_ok: false,
@@ -116,6 +121,7 @@ fn variant(width: Option<u32>, height: Option<u32>, fit: Fit, format: Format) ->
         background: None,
         format: OutputFormat::Fixed(format),
         negotiated: false,
+        animate: true,
         ops: Default::default(),
     }
 }
@@ -218,6 +224,18 @@ fn decode_webp(bytes: &[u8]) -> Result<Pixels, String> {
     })
 }
 
+fn decode_gif(bytes: &[u8]) -> Result<Pixels, String> {
+    let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Gif)
+        .map_err(|e| format!("gif: {e}"))?;
+    let rgba = img.to_rgba8();
+    Ok(Pixels {
+        width: rgba.width(),
+        height: rgba.height(),
+        channels: 4,
+        data: rgba.into_raw(),
+    })
+}
+
 /// Size of an AVIF output, decoded by our own AVIF decoder (rav1d), which is
 /// independent of the encoder (rav1e).
 fn avif_size(bytes: &[u8]) -> Result<(u32, u32), String> {
@@ -237,6 +255,7 @@ fn check_output(out: &Output) -> Result<(u32, u32), String> {
         Format::Png => decode_png(&out.bytes).map(|p| (p.width, p.height))?,
         Format::Webp => decode_webp(&out.bytes).map(|p| (p.width, p.height))?,
         Format::Avif => avif_size(&out.bytes)?,
+        Format::Gif => decode_gif(&out.bytes).map(|p| (p.width, p.height))?,
     };
     if size != (out.width, out.height) {
         return Err(format!(
@@ -253,6 +272,7 @@ fn pixels(out: &Output) -> Pixels {
         Format::Png => decode_png(&out.bytes),
         Format::Webp => decode_webp(&out.bytes),
         Format::Avif => Err("no pixel decoder for AVIF here".into()),
+        Format::Gif => decode_gif(&out.bytes),
     }
     .unwrap()
 }
@@ -282,7 +302,7 @@ fn every_image_has_the_right_size_in_every_format() {
                 height,
                 orientation,
             } => (width, height, orientation),
-            Expect::Fails { .. } => continue,
+            Expect::Fails { .. } | Expect::Vector => continue,
         };
         let bytes = read(&row.file);
         let want = inside_width(64, display_size(width, height, orientation));
@@ -302,6 +322,31 @@ fn every_image_has_the_right_size_in_every_format() {
     }
     assert_no_failures("sizes", &failures);
     assert!(checked > 200, "only {checked} outputs checked");
+}
+
+/// SVG inputs (415 before SVG support) render at the requested width, as a raster.
+#[test]
+fn every_svg_renders_at_the_requested_size() {
+    let cfg = Config::default();
+    let mut seen = 0;
+    for row in manifest() {
+        if !matches!(expectation(&row), Expect::Vector) {
+            continue;
+        }
+        seen += 1;
+        for format in Format::ALL {
+            let out = transform(
+                &read(&row.file),
+                &variant(Some(64), None, Fit::Inside, format),
+                &cfg,
+            )
+            .unwrap_or_else(|e| panic!("{} → {format:?}: {e}", row.file));
+            assert_eq!(out.format, format, "{}", row.file);
+            assert_eq!(out.width, 64, "{} → {format:?}", row.file);
+            check_output(&out).unwrap_or_else(|e| panic!("{} → {format:?}: {e}", row.file));
+        }
+    }
+    assert!(seen >= 2, "only {seen} SVG files in the manifest");
 }
 
 /// File, width, height, fit, enlarge, expected output size.

@@ -95,12 +95,18 @@ fn params() -> impl Strategy<Value = Params> {
         (
             option::of(format_request()),
             option::weighted(0.3, 100u16..=400),
+            option::of(any::<bool>()),
         ),
     )
         .prop_flat_map(|t| (Just(t), ops()))
         .prop_map(
             |(
-                ((width, height), (fit, gravity), (enlarge, quality, background), (format, dpr)),
+                (
+                    (width, height),
+                    (fit, gravity),
+                    (enlarge, quality, background),
+                    (format, dpr, animate),
+                ),
                 ops,
             )| {
                 Params {
@@ -115,6 +121,7 @@ fn params() -> impl Strategy<Value = Params> {
                     background,
                     format,
                     dpr_hundredths: dpr,
+                    animate,
                     preset: None,
                 }
             },
@@ -156,6 +163,9 @@ fn query_pairs(p: &Params, long_names: bool) -> Vec<(String, String)> {
     }
     if let Some(d) = p.dpr_hundredths {
         pairs.push(("dpr", format!("{}.{:02}", d / 100, d % 100)));
+    }
+    if let Some(a) = p.animate {
+        pairs.push(("anim", if a { "1" } else { "0" }.to_string()));
     }
     let ops = &p.ops;
     if let Some(f) = ops.focus {
@@ -210,14 +220,14 @@ fn arbitrary_variant() -> impl Strategy<Value = Variant> {
             any::<bool>(),
         ),
         (option::of(any::<u8>()), option::of(colour())),
-        (format, any::<bool>()),
+        (format, any::<bool>(), any::<bool>()),
     )
         .prop_map(
             |(
                 (width, height),
                 (fit, gravity, enlarge),
                 (quality, background),
-                (format, negotiated),
+                (format, negotiated, animate),
             )| {
                 Variant {
                     width,
@@ -229,6 +239,7 @@ fn arbitrary_variant() -> impl Strategy<Value = Variant> {
                     background,
                     format,
                     negotiated,
+                    animate,
                     ops: Ops::default(),
                 }
             },

@@ -3,10 +3,12 @@
 //! buffer is allocated (see `sniff`), and every codec call runs behind
 //! `catch_unwind` so a decoder bug on hostile input becomes a 422, not a crash.
 
+pub mod animation;
 pub mod avif;
 mod image_rs;
 mod jpeg;
 mod png;
+pub mod svg;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

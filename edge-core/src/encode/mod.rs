@@ -4,9 +4,11 @@
 //! the pixels to sRGB, which every viewer assumes for untagged images.
 
 pub mod avif;
+pub mod gif;
 pub mod jpeg;
 pub mod png;
 pub mod webp;
+pub mod webp_anim;
 
 // The libc functions C libwebp needs on wasm32-unknown-unknown (no libc there).
 #[cfg(target_arch = "wasm32")]
@@ -42,6 +44,7 @@ pub fn encode(raster: &Raster, format: Format, quality: u8, background: Rgba) ->
             )
         }
         Format::Avif => avif::encode(raster, quality),
+        Format::Gif => gif::encode(raster),
     }
 }
 

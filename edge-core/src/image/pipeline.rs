@@ -50,6 +50,20 @@ pub fn transform_with_clock(
     cfg: &Config,
     clock: Clock,
 ) -> Result<Output> {
+    // SVG and animations that stay animated have their own job (`media`).
+    let mut media_timings = Timings::default();
+    let special = media_timings.time(clock, "media", || {
+        crate::media::transform_special(input, v, cfg)
+    })?;
+    if let Some(out) = special {
+        return Ok(Output {
+            bytes: out.bytes,
+            format: out.format,
+            width: out.width,
+            height: out.height,
+            timings: media_timings,
+        });
+    }
     let mut job = Job::start(input, cfg, clock)?;
     let plan = job.plan(v)?;
     let source = job.decode(plan.min_decode_size)?;

@@ -26,6 +26,8 @@ pub struct Params {
     /// Device pixel ratio in hundredths (150 = 1.5): integers keep `round(w * dpr)`
     /// exact and identical on every platform.
     pub dpr_hundredths: Option<u16>,
+    /// `anim=0`: first frame only (animated inputs).
+    pub animate: Option<bool>,
     /// `preset=NAME` as given; expanded by `preset::expand` (only `fm` and `dpr` may
     /// accompany it, checked by `query::parse_query`).
     pub preset: Option<String>,
@@ -232,13 +234,36 @@ pub const PARAMS: &[Param] = &[
             (s.len() == 6 || s.len() == 8) && set(&mut v.background, parse_hex_colour(s))
         },
     },
+    // --- media (issue 12): animation ---
+    Param {
+        name: "anim",
+        aliases: &[],
+        key_code: Some("anim"),
+        default: "1",
+        values: "one of 1, 0, true, false (0: first frame only)",
+        meaning: "`0`: only the first frame of an animated GIF/WebP (dropped from keys when the output format cannot animate)",
+        sets: &[],
+        sets_note: "",
+        parse: |p, v| {
+            let flag = match v.to_ascii_lowercase().as_str() {
+                "1" | "true" => Some(true),
+                "0" | "false" => Some(false),
+                _ => None,
+            };
+            set(&mut p.animate, flag)
+        },
+        render: |v| (!v.animate).then(|| "0".to_string()),
+        render_query: |v| (!v.animate).then(|| "0".to_string()),
+        read_key: |v, s| s == "0" && set_value(&mut v.animate, Some(false)),
+    },
+    // --- end media ---
     Param {
         name: "fm",
         aliases: &["format"],
         key_code: Some("fm"),
         default: "`auto` (`policy.autoFormatByDefault`; off: keep the source format)",
-        values: "one of auto, source, jpeg, jpg, png, webp, avif",
-        meaning: "`auto`: AVIF if accepted, else WebP, else JPEG (opaque) / PNG (alpha); `source`: the original's format",
+        values: "one of auto, source, jpeg, jpg, png, webp, avif, gif",
+        meaning: "`auto`: AVIF if accepted, else WebP, else JPEG (opaque) / PNG (alpha); on an animated source animated WebP, else GIF; `source`: the original's format",
         sets: &[],
         sets_note: "",
         parse: |p, v| {
@@ -249,6 +274,7 @@ pub const PARAMS: &[Param] = &[
                 "png" => Some(FormatRequest::Fixed(Format::Png)),
                 "webp" => Some(FormatRequest::Fixed(Format::Webp)),
                 "avif" => Some(FormatRequest::Fixed(Format::Avif)),
+                "gif" => Some(FormatRequest::Fixed(Format::Gif)),
                 _ => None,
             };
             set(&mut p.format, format)

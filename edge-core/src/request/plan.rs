@@ -70,7 +70,7 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
 
     let quality = match format {
         // Lossless: no quality.
-        OutputFormat::Fixed(Format::Png) => None,
+        OutputFormat::Fixed(Format::Png | Format::Gif) => None,
         OutputFormat::Fixed(f) => params
             .quality
             .filter(|&q| Some(q) != policy.quality.for_format(f)),
@@ -80,6 +80,7 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
     let background = params
         .background
         .filter(|&c| c != Rgba::WHITE && uses_background(fit, format));
+    let animate = params.animate.unwrap_or(true) || !can_animate(format, negotiated);
 
     Ok(Variant {
         width,
@@ -91,6 +92,7 @@ pub fn plan(params: &Params, accept: Option<&str>, policy: &Policy) -> Result<Va
         background,
         format,
         negotiated,
+        animate,
         ops: canonical_ops(&params.ops, fit),
     })
 }
@@ -109,13 +111,25 @@ fn uses_gravity(fit: Fit) -> bool {
     matches!(fit, Fit::Cover | Fit::Contain)
 }
 
+/// Whether the output of `format` can be animated: WebP and GIF, `fm=auto` (animated
+/// WebP where AVIF or WebP was negotiated, GIF for legacy clients), and the source
+/// format (an animated WebP stays WebP; GIF sources give PNG, which cannot).
+pub fn can_animate(format: OutputFormat, negotiated: bool) -> bool {
+    match format {
+        OutputFormat::Fixed(Format::Webp | Format::Gif) => true,
+        OutputFormat::Fixed(Format::Avif) => negotiated,
+        OutputFormat::Fixed(_) => false,
+        OutputFormat::Legacy | OutputFormat::Source => true,
+    }
+}
+
 /// The background shows only as `contain` padding or when alpha is flattened, which
 /// can happen unless the output is a fixed format that keeps alpha.
 fn uses_background(fit: Fit, format: OutputFormat) -> bool {
     fit == Fit::Contain
         || !matches!(
             format,
-            OutputFormat::Fixed(Format::Png | Format::Webp | Format::Avif)
+            OutputFormat::Fixed(Format::Png | Format::Webp | Format::Avif | Format::Gif)
         )
 }
 
@@ -220,7 +234,7 @@ pub(crate) fn non_canonical(v: &Variant, policy: &Policy) -> Option<String> {
     }
     if let Some(q) = v.quality {
         let redundant = match v.format {
-            OutputFormat::Fixed(Format::Png) => true,
+            OutputFormat::Fixed(Format::Png | Format::Gif) => true,
             OutputFormat::Fixed(f) => Some(q) == policy.quality.for_format(f),
             OutputFormat::Legacy | OutputFormat::Source => false,
         };
@@ -232,6 +246,9 @@ pub(crate) fn non_canonical(v: &Variant, policy: &Policy) -> Option<String> {
         if bg == Rgba::WHITE || !uses_background(v.fit, v.format) {
             return Some("background is the default or unused".into());
         }
+    }
+    if !v.animate && !can_animate(v.format, v.negotiated) {
+        return Some("anim=0 has no effect for this output format".into());
     }
     let format_ok = match (v.format, v.negotiated) {
         (OutputFormat::Fixed(f), negotiated) => {

@@ -137,6 +137,7 @@ mod tests {
                 }),
                 format: Some(FormatRequest::Fixed(Format::Webp)),
                 dpr_hundredths: Some(150),
+                animate: None,
                 preset: None,
                 ops: Default::default(),
             }
@@ -172,8 +173,9 @@ mod tests {
         assert_eq!(err("w=0"), "w: must be an integer 1-100000 (got \"0\")");
         assert!(err("width=100001").starts_with("width: must be an integer 1-100000"));
         assert!(err("q=101").starts_with("q: must be an integer 1-100"));
-        assert!(err("fm=gif")
-            .starts_with("fm: must be one of auto, source, jpeg, jpg, png, webp, avif"));
+        assert!(err("fm=bmp")
+            .starts_with("fm: must be one of auto, source, jpeg, jpg, png, webp, avif, gif"));
+        assert!(err("anim=2").starts_with("anim: must be one of 1, 0, true, false"));
         assert!(err("pos=middle").starts_with("pos: must be one of centre"));
         assert!(err("enlarge=yes").starts_with("enlarge: must be one of 1, 0, true, false"));
         let unknown = err("v=3");
