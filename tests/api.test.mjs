@@ -267,7 +267,7 @@ describe('POST /transform', () => {
   test("errors are the core's JSON", async () => {
     assertError(await transform('w=100', CORRUPT), 422, 'corrupt_image');
     assertError(await transform('w=abc', PHOTO), 400, 'invalid_parameter', 'w:');
-    assertError(await transform('w=100', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')), 415, 'unsupported_format');
+    assertError(await transform('w=100', Buffer.from('plain text, not an image\n')), 415, 'unsupported_format');
     assertError(await transform('w=100', undefined), 400, 'invalid_parameter', 'body:');
     // API Gateway's 10 MB request limit holds for a direct invocation too.
     assertError(await transform('w=100', Buffer.alloc(10 * 1024 * 1024 + 1, 0xff)), 413, 'limit_exceeded', 'body:');
