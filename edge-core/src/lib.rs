@@ -14,7 +14,11 @@ pub mod viewer;
 
 // Image half, in pipeline order.
 #[cfg(feature = "codecs")]
+mod bounds;
+#[cfg(feature = "codecs")]
 pub mod colour;
+#[cfg(feature = "codecs")]
+pub mod cost;
 #[cfg(feature = "codecs")]
 pub mod decode;
 #[cfg(feature = "codecs")]

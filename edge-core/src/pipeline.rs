@@ -8,6 +8,7 @@
 
 use crate::colour;
 use crate::config::{Config, Format, Policy};
+use crate::cost;
 use crate::decode;
 use crate::encode;
 use crate::error::{Error, Result};
@@ -32,13 +33,21 @@ pub fn transform(input: &[u8], v: &Variant, cfg: &Config) -> Result<Output> {
     //    pixel buffer exists (bombs stop here).
     let header = sniff::read_header(input, &cfg.limits)?;
 
-    // 2. Plan the geometry. The EXIF orientation is only known after decoding, so
+    // 2. Plan the geometry. A JPEG's EXIF orientation is in its header (APP1 comes
+    //    before the frame); for other formats it is only known after decoding, so
     //    refuse early only what is over the output limits either way up.
     let target = Target::new(v, &cfg.policy);
     let upright = resize::geometry(header.width, header.height, &target);
     let turned = resize::geometry(header.height, header.width, &target);
-    check_output_size(&upright, &cfg.policy)
-        .or_else(|e| check_output_size(&turned, &cfg.policy).map_err(|_| e))?;
+    match cost::orientation_from_header(input, header.format) {
+        Some(5..=8) => check_output_size(&turned, &cfg.policy)?,
+        Some(_) => check_output_size(&upright, &cfg.policy)?,
+        None => check_output_size(&upright, &cfg.policy)
+            .or_else(|e| check_output_size(&turned, &cfg.policy).map_err(|_| e))?,
+    }
+    // Memory for the whole transform, reserved before any codec runs (a failed
+    // allocation inside a codec would abort the wasm instance).
+    cost::reserve_memory(cost::estimate(input, v, cfg)?.memory_bytes)?;
 
     // 3. Decode, shrinking on load (JPEG) to no less than the scaled size.
     let min_size = resize::min_decode_size(header.width, header.height, &target);

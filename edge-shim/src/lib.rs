@@ -19,8 +19,26 @@ thread_local! {
 }
 
 fn config() -> Rc<Config> {
-    console_error_panic_hook::set_once();
+    install_panic_hook();
     CONFIG.with(|c| Rc::clone(&c.borrow()))
+}
+
+/// A panic aborts the instance (a trap). Instead of a multi-line report on stderr, the
+/// hook leaves a one-line message in `globalThis.__edgeShimPanic`, which the loader
+/// (lambda-common/wasm.mjs) puts into the request's JSON log line before replacing the
+/// instance.
+fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = info.to_string().replace('\n', " | ");
+            let _ = Reflect::set(
+                &js_sys::global(),
+                &JsValue::from_str("__edgeShimPanic"),
+                &JsValue::from_str(&message),
+            );
+        }));
+    });
 }
 
 /// A JS `Error` with the core error's `status`, `code` and `message`.
@@ -41,7 +59,7 @@ fn set(obj: &Object, name: &str, value: JsValue) {
 /// later call. Throws (500 `internal`) on a bad config and keeps the previous one.
 #[wasm_bindgen]
 pub fn configure(json: &str) -> Result<(), JsValue> {
-    console_error_panic_hook::set_once();
+    install_panic_hook();
     let config = Config::from_json(json).map_err(js_error)?;
     CONFIG.with(|c| *c.borrow_mut() = Rc::new(config));
     Ok(())
@@ -122,6 +140,17 @@ mod codecs {
         let config = config();
         let (_original, variant) = key::parse(derived_key, &config.policy).map_err(js_error)?;
         run(input, &variant, &config)
+    }
+
+    /// Origin side: estimated work (ms) to produce `derivedKey` from the original's
+    /// bytes, from the header alone (throws like `transformDerived` for an input it
+    /// would refuse). The handler refuses variants that cannot fit its deadline.
+    #[wasm_bindgen(js_name = estimateCost)]
+    pub fn estimate_cost(input: &[u8], derived_key: &str) -> Result<f64, JsValue> {
+        let config = config();
+        let (_original, variant) = key::parse(derived_key, &config.policy).map_err(js_error)?;
+        let estimate = edge_core::cost::estimate(input, &variant, &config).map_err(js_error)?;
+        Ok(estimate.work_ms as f64)
     }
 
     fn run(input: &[u8], variant: &Variant, config: &Config) -> Result<Object, JsValue> {
