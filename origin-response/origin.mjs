@@ -8,15 +8,20 @@
 // an object that already existed before that miss (CloudFront cannot read what we
 // write), we answer 502 instead of redirecting again.
 
+import { checkTransformFits, deadlineFrom } from '../lambda-common/deadline.mjs';
 import { errorResponse, headerValue, HttpError, logLine, toHttpError } from '../lambda-common/http.mjs';
 import { getObject, headObject, putObjectOnce, s3Origin } from './s3.mjs';
 import { fitsGenerated, IMMUTABLE, imageResponse, redirectResponse } from './respond.mjs';
 
 const MISS_STATUSES = new Set(['403', '404']);
 
+// Time kept after the transform for the PUT and the answer.
+const PUT_RESERVE_MS = 2000;
+
 /**
  * Handle one origin-response event. `deps`: `shim` (full edge-shim), `s3ClientFor(region)`,
- * `derivedPrefix`, `maxInputBytes`, `budgetMs` (deadline for all S3 calls).
+ * `derivedPrefix`, `maxInputBytes`, `budgetMs` (one deadline for the S3 calls and the
+ * transform together, counted from the start of the invocation).
  */
 export async function handleOriginResponse(event, deps) {
   const started = performance.now();
@@ -25,11 +30,12 @@ export async function handleOriginResponse(event, deps) {
   const timings = {};
   let result;
   try {
-    result = await respond(cf, deps, log, timings);
+    result = await respond(cf, deps, log, timings, deadlineFrom(started, deps.budgetMs));
   } catch (err) {
     const error = toHttpError(err);
     log.code = error.code;
-    log.message = error.message;
+    log.message = error.detail ?? error.message;
+    if (error.trap) log.trap = true;
     result = errorResponse(error);
   }
   timings.total = ms(started);
@@ -37,7 +43,7 @@ export async function handleOriginResponse(event, deps) {
   return result;
 }
 
-async function respond(cf, deps, log, timings) {
+async function respond(cf, deps, log, timings, deadline) {
   const { request, response } = cf ?? {};
   if (!isObject(request) || !isObject(response) || typeof request.uri !== 'string') {
     throw new HttpError(400, 'invalid_event', 'not a CloudFront origin-response event');
@@ -49,13 +55,14 @@ async function respond(cf, deps, log, timings) {
   }
   log.key = key;
   const variant = deps.shim.parseDerivedKey(key);
+  log.format = variant.format;
   // One canonical key per variant: anything else would fill the bucket with duplicates.
   if (variant.canonical === false || (typeof variant.canonical === 'string' && variant.canonical !== key)) {
     throw new HttpError(400, 'invalid_key', 'derived key is not in canonical form');
   }
   const origin = s3Origin(request.origin);
   const s3 = deps.s3ClientFor(origin.region);
-  const signal = AbortSignal.timeout(deps.budgetMs);
+  const signal = deadline.signal();
   const derivedKey = origin.keyPrefix + key;
   const timed = stageTimer(timings);
 
@@ -85,9 +92,11 @@ async function respond(cf, deps, log, timings) {
   );
   if (!original) throw new HttpError(404, 'not_found', 'original image not found');
   log.bytesIn = original.body.length;
+  checkTransformFits(deps.shim.estimateCost?.(original.body, key), deadline, PUT_RESERVE_MS);
 
   const output = timed('transform', () => deps.shim.transformDerived(original.body, key));
   Object.assign(log, { bytesOut: output.body.length, width: output.width, height: output.height, format: output.format });
+  if (output.timings) log.coreTimings = output.timings;
 
   let putError;
   const putResult = await timed('put', () =>

@@ -1,6 +1,6 @@
 // Generated responses of the origin-response handler.
 
-import { cfHeaders } from '../lambda-common/http.mjs';
+import { cfHeaders, SAFETY_HEADERS } from '../lambda-common/http.mjs';
 
 /**
  * Lambda@Edge allows at most 1 MB for a response generated in an origin event, headers
@@ -31,6 +31,7 @@ export function imageResponse(originResponse, image, timings) {
         // must not hand this body to a browser with another Accept.
         vary: image.negotiated ? 'accept' : undefined,
         'server-timing': serverTiming(timings),
+        ...SAFETY_HEADERS,
       }),
     },
     body: Buffer.from(image.body.buffer, image.body.byteOffset, image.body.length).toString('base64'),
@@ -53,6 +54,7 @@ export function redirectResponse(originResponse, location, timings) {
         location,
         'cache-control': 'no-store',
         'server-timing': serverTiming(timings),
+        ...SAFETY_HEADERS,
       }),
     },
   };

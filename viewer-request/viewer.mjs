@@ -31,7 +31,7 @@ export function handleViewerRequest(event, shim) {
       uri: stringOr(request?.uri),
       status: error.status,
       code: error.code,
-      message: error.message,
+      message: error.detail ?? error.message,
     });
     return errorResponse(error);
   }
