@@ -31,7 +31,7 @@ fn decode_ns(detail: &Detail) -> u64 {
         Detail::Jpeg(_) => 20,
         Detail::Png { .. } => 15,
         Detail::Gif => 15,
-        Detail::Webp { lossy: true, .. } => 20,
+        Detail::Webp { lossy: true, .. } => 40,
         Detail::Webp { lossy: false, .. } => 30,
         Detail::Avif { .. } => 100,
     }
@@ -40,7 +40,7 @@ fn decode_ns(detail: &Detail) -> u64 {
 fn encode_ns(format: Format) -> u64 {
     match format {
         Format::Jpeg => 50,
-        Format::Png => 100,
+        Format::Png => 400,
         Format::Webp => 450,
         Format::Avif => 1_500,
     }
