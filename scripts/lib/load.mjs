@@ -12,6 +12,9 @@ import { startDev } from '../../dev/server.mjs';
 import { setLogSink } from '../../lambda-common/log.mjs';
 import { loadShim } from '../../lambda-common/wasm.mjs';
 
+// A new connection per request: no keep-alive reuse racing the server's idle timeout.
+const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+
 const USAGE = 'usage: scripts/load [--requests N] [--concurrency C] [--burst N] [--soak N] [--json]';
 const opts = { requests: 10_000, concurrency: 50, burst: 200, soak: 10_000, json: false };
 const argv = process.argv.slice(2);
@@ -132,7 +135,7 @@ async function run(count, concurrency, pick, keepBodies = false) {
     while (next < count) {
       const { path, accept } = pick(next++);
       const t = performance.now();
-      const res = await get(dev.url.replace(/\/$/, '') + path, accept).catch((err) => ({ status: 0, body: Buffer.from(JSON.stringify({ code: `connection_${err.code ?? 'error'}` })) }));
+      const res = await get(dev.url.replace(/\/$/, '') + path, accept).catch((err) => ({ status: 0, body: Buffer.from(JSON.stringify({ code: `connection_${err.code ?? err.message}` })) }));
       latencies.push(performance.now() - t);
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
       if (res.status >= 400 || res.status === 0) {
@@ -151,9 +154,6 @@ async function run(count, concurrency, pick, keepBodies = false) {
   const pct = (p) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0);
   return { requests: count, seconds: Math.round(elapsed / 100) / 10, throughput: Math.round((count / elapsed) * 10000) / 10, p50: pct(50), p95: pct(95), p99: pct(99), statuses, errors, bodies };
 }
-
-// A new connection per request: no keep-alive reuse racing the server's idle timeout.
-const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
 
 function get(url, accept) {
   return new Promise((resolve, reject) => {
