@@ -38,14 +38,14 @@ fn jpeg_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     })
 }
 
-/// EXIF orientation (1..=8) from the first `Exif` APP1 segment before the first scan,
-/// 1 when there is none. (A decoder may still find an APP1 placed between scans; the
-/// pipeline checks the decoded orientation again.)
-pub(crate) fn jpeg_orientation(bytes: &[u8]) -> u8 {
+/// EXIF orientation (1..=8) from the first `Exif` APP1 segment before the first scan;
+/// None when there is none. (A decoder may still find an APP1 placed between scans;
+/// the pipeline checks the decoded orientation again.)
+pub(crate) fn jpeg_orientation(bytes: &[u8]) -> Option<u8> {
     jpeg_segments(bytes)
         .take_while(|&(marker, _)| marker != 0xDA)
         .find(|&(marker, seg)| marker == 0xE1 && seg.starts_with(b"Exif\0\0"))
-        .map_or(1, |(_, seg)| orient::from_exif(seg))
+        .map(|(_, seg)| orient::from_exif(seg))
 }
 
 /// Offset where the entropy-coded data of the first scan starts.
@@ -191,8 +191,8 @@ mod tests {
         j.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
         j.extend_from_slice(exif);
         j.extend_from_slice(&[0xFF, 0xDA, 0, 2]);
-        assert_eq!(jpeg_orientation(&j), 6);
-        assert_eq!(jpeg_orientation(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2]), 1);
+        assert_eq!(jpeg_orientation(&j), Some(6));
+        assert_eq!(jpeg_orientation(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2]), None);
         for n in 0..j.len() {
             let _ = jpeg_orientation(&j[..n]);
         }

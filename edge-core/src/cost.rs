@@ -63,11 +63,16 @@ pub fn estimate(input: &[u8], v: &Variant, cfg: &Config) -> Result<Estimate> {
         crate::bounds::check_jpeg_data(input, frame, w, h)?;
     }
     let target = Target::new(v, &cfg.policy);
-    // Orientation is known from the header for JPEG; otherwise assume the costlier way up.
+    // Orientation is known from the header for JPEG (none there: upright, as the
+    // decoder will find); otherwise assume the costlier way up.
     let upright = resize::geometry(w, h, &target);
     let turned = resize::geometry(h, w, &target);
     let out_px = |g: &resize::Geometry| g.width as u64 * g.height as u64;
-    let output_pixels = match orientation_from_header(input, probe.header.format) {
+    let orientation = match probe.header.format {
+        SourceFormat::Jpeg => Some(orientation_from_header(input, SourceFormat::Jpeg).unwrap_or(1)),
+        _ => None,
+    };
+    let output_pixels = match orientation {
         Some(o) if (5..=8).contains(&o) => out_px(&turned),
         Some(_) => out_px(&upright),
         None => out_px(&upright).max(out_px(&turned)),
@@ -114,10 +119,10 @@ fn output_format(requested: OutputFormat, source: SourceFormat) -> Format {
     }
 }
 
-/// EXIF orientation when the header already tells it (JPEG), else None.
+/// EXIF orientation when the header tells it (a JPEG with an `Exif` APP1), else None.
 pub(crate) fn orientation_from_header(input: &[u8], format: SourceFormat) -> Option<u8> {
     match format {
-        SourceFormat::Jpeg => Some(crate::bounds::jpeg_orientation(input)),
+        SourceFormat::Jpeg => crate::bounds::jpeg_orientation(input),
         _ => None,
     }
 }
