@@ -50,6 +50,14 @@ export function isTrap(err) {
  * the soak run use it to read or fill the memory; the handlers pass nothing).
  */
 export async function loadShim(dirUrl, options = {}) {
+  return (await loadConfiguredShim(dirUrl, options)).shim;
+}
+
+/**
+ * `loadShim`, also returning what `configure()` answered (the core's effective config
+ * once branch `recut` makes it return one; undefined before).
+ */
+export async function loadConfiguredShim(dirUrl, options = {}) {
   const meta = JSON.parse(readFileSync(new URL('package.json', dirUrl), 'utf8'));
   const entry = meta.main ?? meta.module;
   if (typeof entry !== 'string') throw new Error(`no entry point in ${dirUrl}package.json`);
@@ -62,7 +70,7 @@ export async function loadShim(dirUrl, options = {}) {
     const { exports, instance, compiled } = glue(state.compiled, options.onInstance);
     state.compiled = compiled;
     state.instance = instance;
-    exports.configure(configJson);
+    state.config = exports.configure(configJson);
     state.exports = exports;
     state.instances += 1;
   };
@@ -92,7 +100,7 @@ export async function loadShim(dirUrl, options = {}) {
       }
     };
   }
-  return shim;
+  return { shim, config: state.config };
 }
 
 /**
