@@ -2,8 +2,11 @@
 // which `include!`s this file to replay fuzz/regressions/ in the normal test run
 // (this crate is outside the workspace, so it cannot be a dependency there).
 
-use edge_core::{accept, key, plan, request, Config, Limits, Policy};
+use edge_core::{accept, key, plan, request, Policy};
+#[cfg(feature = "codecs")]
+use edge_core::{Config, Limits};
 
+#[cfg(feature = "codecs")]
 /// Limits small enough that an out-of-memory report under `-rss_limit_mb=1024` is a
 /// real bug (the header checks must refuse anything bigger before allocating).
 pub fn small_config() -> Config {
@@ -62,6 +65,7 @@ pub fn accept_header(data: &[u8]) {
     let _ = accept::negotiate(Some(&text), &edge_core::Format::ALL);
 }
 
+#[cfg(feature = "codecs")]
 /// One decoder through `pipeline::transform`: inputs sniffed as another format are
 /// skipped, so each target's time goes to its own decoder.
 pub fn transform_as(format: edge_core::sniff::SourceFormat, data: &[u8]) {
@@ -70,6 +74,7 @@ pub fn transform_as(format: edge_core::sniff::SourceFormat, data: &[u8]) {
     }
 }
 
+#[cfg(feature = "codecs")]
 /// `pipeline::transform` with small limits: never panics, never a 5xx.
 pub fn transform(data: &[u8]) {
     let cfg = small_config();
