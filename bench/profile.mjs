@@ -8,6 +8,8 @@
 // Stages are recognised by crate/function name: decode (jpeg-decoder, png, image-rs),
 // colour (moxcms), resize (edge_core::resize), orient, encode (jpeg-encoder, libwebp's
 // C functions, rav1e/ravif), alloc (dlmalloc, memcpy/memset), libm calls, JS glue, other.
+// Each task also prints the core's own stage times (`timings` of transform: header,
+// decode, colour, resize, orient, compose, encode), read from the pipeline's job.
 import fs from 'node:fs';
 import inspector from 'node:inspector/promises';
 import path from 'node:path';
@@ -66,6 +68,14 @@ for (const taskId of args.tasks.split(',')) {
   for (const [stage, us] of [...byStage].sort((a, b) => b[1] - a[1])) {
     console.log(`  ${stage.padEnd(20)} ${perRun(us).toFixed(1).padStart(7)} ms  ${((100 * us) / total).toFixed(1).padStart(5)}%`);
   }
+  // The core's own clock around each pipeline step (the job context's timings): the
+  // same stage names as the origin's server-timing and examples/stages.rs.
+  const stageRuns = Array.from({ length: Math.min(runs, 9) }, () => adapter.stages(bytes, spec));
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const stageText = Object.keys(stageRuns[0])
+    .map((stage) => `${stage} ${median(stageRuns.map((r) => r[stage] ?? 0)).toFixed(1)}`)
+    .join(', ');
+  console.log(`  core stages (median ms, its own clock): ${stageText}`);
   console.log('  top functions:');
   for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top))) {
     console.log(`    ${perRun(us).toFixed(2).padStart(7)} ms  ${shorten(name)}`);

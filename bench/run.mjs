@@ -5,7 +5,9 @@
 //
 //   node bench/run.mjs [--quick] [--only lib1,lib2] [--tasks T1,T2] [--inputs a.jpg,b.jpg]
 //                      [--runs N] [--warmup N] [--out FILE.md] [--no-coldstart] [--no-rss]
-//                      [--no-quality] [--keep-outputs]
+//                      [--no-quality] [--no-upload] [--keep-outputs]
+// `scripts/bench --compare REF` builds REF's wasm and runs it as library `ours@REF`
+// (environment BENCH_COMPARE_PKG / BENCH_COMPARE_REF, read by lib/specs.mjs).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,7 +16,7 @@ import { parseArgs } from 'node:util';
 
 import { expectedDims, readImageInfo } from './lib/imageinfo.mjs';
 import { renderConsole, renderMarkdown } from './lib/report.mjs';
-import { BASELINE, BENCH_DIR, CORPUS_DIR, DEFAULT_INPUTS, LIBRARIES, TASKS } from './lib/specs.mjs';
+import { BASELINE, BENCH_DIR, CORPUS_DIR, DEFAULT_INPUTS, LIBRARIES, TASKS, UPLOAD } from './lib/specs.mjs';
 import { median, min } from './lib/stats.mjs';
 
 const QUICK_INPUTS = DEFAULT_INPUTS.slice(0, 3);
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     'no-coldstart': { type: 'boolean', default: false },
     'no-rss': { type: 'boolean', default: false },
     'no-quality': { type: 'boolean', default: false },
+    'no-upload': { type: 'boolean', default: false },
     'keep-outputs': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -46,7 +49,10 @@ if (args.help) {
 }
 
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
-const libIds = args.only ? list(args.only) : Object.keys(LIBRARIES);
+const libIds = args.only ? list(args.only) : Object.keys(LIBRARIES).filter((id) => !id.startsWith('ours@'));
+// The compared build runs right after this tree's.
+const compareId = Object.keys(LIBRARIES).find((id) => id.startsWith('ours@'));
+if (compareId && libIds.includes('ours') && !libIds.includes(compareId)) libIds.splice(libIds.indexOf('ours') + 1, 0, compareId);
 const taskIds = args.tasks ? list(args.tasks).map((t) => t.toUpperCase()) : Object.keys(TASKS);
 for (const id of libIds) if (!LIBRARIES[id]) fail(`unknown library "${id}"; known: ${Object.keys(LIBRARIES).join(', ')}`);
 for (const id of taskIds) if (!TASKS[id]) fail(`unknown task "${id}"; known: ${Object.keys(TASKS).join(', ')}`);
@@ -164,7 +170,8 @@ function clockTicks() {
 function runMatrix(lib) {
   log(`[${lib}] matrix`);
   const resultFile = path.join(outDir, `${lib}.result.json`);
-  const job = { lib, tasks: taskIds, inputs: inputs.map(({ name, path: p }) => ({ name, path: p })), warmup, runs, outDir, resultFile };
+  const upload = args['no-upload'] ? null : { input: path.join(CORPUS_DIR, UPLOAD.input), variants: UPLOAD.variants };
+  const job = { lib, tasks: taskIds, inputs: inputs.map(({ name, path: p }) => ({ name, path: p })), warmup, runs, outDir, resultFile, upload };
   const busy0 = machineBusySeconds();
   const t0 = performance.now();
   return new Promise((resolve) => {

@@ -11,6 +11,8 @@ const STATIC = {
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/__demo/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/__demo/style.css': ['style.css', 'text/css; charset=utf-8'],
+  '/__demo/uploads.js': ['uploads.js', 'text/javascript; charset=utf-8'],
+  '/__demo/api-upload.js': ['api-upload.js', 'text/javascript; charset=utf-8'],
 };
 
 /** Keys the page shows as pictures (others are listed but not rendered). */

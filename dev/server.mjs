@@ -4,12 +4,14 @@
 // `scripts/dev [--port 8080] [--originals DIR]`.
 
 import { createServer } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadConfiguredShim } from '../lambda-common/wasm.mjs';
 import { createEdge } from './cloudfront.mjs';
 import { createDemo } from './demo.mjs';
 import { seedBucket, startS3sFs } from './s3.mjs';
+import { startUploads } from './uploads.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_ORIGINALS = join(ROOT, 'dev', 'samples');
@@ -77,8 +79,10 @@ export async function startDev({ port = 8080, originals = DEFAULT_ORIGINALS, log
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const s3 = await startS3sFs({ log: quiet ? () => {} : log });
   let server;
+  let uploads;
   const stopSync = () => {
     server?.closeAllConnections?.();
+    uploads?.stopSync();
     s3.stopSync();
   };
   try {
@@ -98,17 +102,20 @@ export async function startDev({ port = 8080, originals = DEFAULT_ORIGINALS, log
     const keys = await seedBucket(s3.client, BUCKET, originals);
     const viewerHandler = await loadHandler(process.env.DEV_VIEWER_HANDLER || join(ROOT, 'viewer-request', 'index.mjs'));
     const originHandler = await loadHandler(process.env.DEV_ORIGIN_HANDLER || join(ROOT, 'origin-response', 'index.mjs'));
-    const config = JSON.parse(readFileSync(join(ROOT, 'config', 'default.json'), 'utf8'));
-    const derivedPrefix = config?.policy?.derivedPrefix || '_derived/';
+    // The core's effective config (defaults filled in by the wasm, not repeated here).
+    const { config } = await loadConfiguredShim(pathToFileURL(join(ROOT, 'edge-shim', 'pkg-request') + '/'));
+    const { derivedPrefix } = config.policy;
 
     const s3Info = { client: s3.client, bucket: BUCKET, region: s3.region };
     const edge = createEdge({
       viewerHandler, originHandler, s3: s3Info, log: quiet ? () => {} : log,
     });
     const demo = createDemo({ s3: s3Info, cache: edge.cache, derivedPrefix, log });
+    // The upload pipeline (issue 13) on the local AWS; DEV_UPLOADS=0 leaves it out.
+    if (process.env.DEV_UPLOADS !== '0') uploads = await startUploads({ log: quiet ? () => {} : log });
 
     server = createServer((req, res) => {
-      const route = demo.route(req);
+      const route = uploads?.route(req) || demo.route(req);
       const work = route ? route(req, res) : edge.handle(req, res);
       Promise.resolve(work).catch((err) => {
         log(`[dev] request failed: ${err?.stack || err}`);
@@ -130,13 +137,15 @@ export async function startDev({ port = 8080, originals = DEFAULT_ORIGINALS, log
       stopping ||= (async () => {
         server.closeAllConnections();
         await new Promise((r) => server.close(() => r()));
+        await uploads?.stop();
         await s3.stop();
       })();
       return stopping;
     };
-    return { url, s3, bucket: BUCKET, keys, server, edge, stop, stopSync };
+    return { url, s3, bucket: BUCKET, keys, server, edge, uploads, stop, stopSync };
   } catch (err) {
     server?.close();
+    await uploads?.stop();
     await s3.stop();
     throw err;
   }
@@ -182,6 +191,9 @@ async function main() {
     ...(exampleUrl ? [`  try:        curl -sI '${exampleUrl}'`] : []),
     `  S3 origin:  ${dev.s3.endpoint} (s3s-fs, data in ${dev.s3.dataDir}), bucket ${dev.bucket}: ` +
       `${dev.keys.length} object(s) from ${opts.originals}`,
+    ...(dev.uploads
+      ? [`  uploads:    local AWS ${dev.uploads.endpoint} (ministack), bucket ${dev.uploads.bucket}: PUT under uploads/ → queue → upload-processor`]
+      : []),
     'Press Ctrl-C to stop.',
     '',
   ].join('\n'));

@@ -10,12 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const REGION = 'us-east-1'; // Lambda@Edge functions can only be created here.
-const FORMATS = ['jpeg', 'png', 'webp', 'avif'];
 const TEMPLATE = 'infra/template.yaml';
 
 const HELP = `usage: scripts/deploy --artifacts-bucket BUCKET [options]
@@ -45,9 +45,10 @@ Image policy (baked into the code; flags override the --config file):
   --max-width N, --max-height N
   --quality N                 default JPEG and WebP quality (1-100)
   --jpeg-quality N, --webp-quality N, --avif-quality N
-  --formats LIST              output formats, subset of ${FORMATS.join(',')}
+  --formats LIST              output formats the core may produce (default: all)
   --auto-format, --no-auto-format
                               negotiate the format from Accept even without fm=auto
+                              (default on; fm=source keeps the original's format)
   --derived-prefix PREFIX     key prefix of generated variants (default _derived/)
 
 Stack (unset ones keep their current value on an update, template default on create):
@@ -136,12 +137,27 @@ function sizeList(flag, text, max) {
   return text.split(',').map((part) => intIn(flag, part.trim(), 1, max));
 }
 
-// Keys the Rust Config accepts (it denies unknown fields, and a config the edge cannot
-// load would fail every request, so check here before anything is built).
-const POLICY_KEYS = ['derivedPrefix', 'widths', 'heights', 'maxWidth', 'maxHeight', 'maxOutputPixels',
-  'sizeMode', 'quality', 'formats', 'autoFormatByDefault'];
-const LIMIT_KEYS = ['maxInputBytes', 'maxInputPixels', 'maxDecodeBytes'];
 const DERIVED_PREFIX = /^([A-Za-z0-9_-][A-Za-z0-9_.-]*\/)+$/; // = template AllowedPattern
+
+/**
+ * The config rules are the core's: the request-only wasm's validateConfig() checks a
+ * config exactly as the edge will, and returns it with every default filled in.
+ * Built by scripts/build (scripts/deploy builds it when missing).
+ */
+function coreShim() {
+  const pkg = join(REPO, 'edge-shim/pkg-request/edge_shim.js');
+  if (!existsSync(pkg)) run(['scripts/build']);
+  return createRequire(import.meta.url)(pkg);
+}
+
+function validateWithCore(config) {
+  try {
+    return coreShim().validateConfig(JSON.stringify(config));
+  } catch (err) {
+    if (typeof err?.code !== 'string') throw err;
+    throw new UsageError(err.message);
+  }
+}
 
 /** The config to bake: defaults < --config file < flags. Throws UsageError when invalid. */
 export function buildConfig(opts) {
@@ -154,21 +170,9 @@ export function buildConfig(opts) {
       throw new UsageError(`--config ${opts.config}: ${err.message}`);
     }
   }
-  const unknown = (obj, keys, where) => {
-    if (obj === undefined) return;
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`${where} must be an object`);
-    const bad = Object.keys(obj).filter((key) => !keys.includes(key));
-    if (bad.length) throw new UsageError(`unknown config field ${where}.${bad[0]} (known: ${keys.join(', ')})`);
-  };
-  unknown(base, ['policy', 'limits'], 'config');
-  unknown(base.policy, POLICY_KEYS, 'policy');
-  unknown(base.limits, LIMIT_KEYS, 'limits');
-  unknown(base.policy?.quality, ['jpeg', 'webp', 'avif'], 'policy.quality');
-
-  // Fill every field from the defaults so the stack parameters below are complete.
-  const policy = { ...defaults.policy, ...base.policy };
-  policy.quality = { ...defaults.policy.quality, ...base.policy?.quality };
-  const limits = { ...defaults.limits, ...base.limits };
+  // Every field filled in by the core, so the stack parameters below are complete.
+  const effective = validateWithCore(base);
+  const { policy, limits } = effective;
 
   if (opts['max-width'] !== undefined) policy.maxWidth = intIn('--max-width', opts['max-width'], 1, 65535);
   if (opts['max-height'] !== undefined) policy.maxHeight = intIn('--max-height', opts['max-height'], 1, 65535);
@@ -187,32 +191,28 @@ export function buildConfig(opts) {
   }
   if (opts.formats !== undefined) {
     const formats = opts.formats.split(',').map((f) => f.trim().toLowerCase()).filter(Boolean);
-    const wrong = formats.find((f) => !FORMATS.includes(f));
-    if (wrong) throw new UsageError(`--formats: unknown format "${wrong}" (allowed: ${FORMATS.join(', ')})`);
-    policy.formats = [...new Set(formats)];
+    policy.formats = [...new Set(formats)]; // the core refuses unknown ones below
   }
   if (opts['auto-format'] && opts['no-auto-format']) throw new UsageError('--auto-format and --no-auto-format conflict');
   if (opts['auto-format']) policy.autoFormatByDefault = true;
   if (opts['no-auto-format']) policy.autoFormatByDefault = false;
   if (opts['derived-prefix'] !== undefined) policy.derivedPrefix = opts['derived-prefix'];
 
-  // The same rules as edge-core's Config::validate, plus what the stack parameters allow.
+  // The template's pattern for the DerivedPrefix parameter; everything else is the core's.
   if (!DERIVED_PREFIX.test(policy.derivedPrefix)) {
     throw new UsageError(`derived prefix "${policy.derivedPrefix}" must look like _derived/ (letters, digits, _ - ., ending in /)`);
   }
-  for (const key of ['maxWidth', 'maxHeight']) intIn(`policy.${key}`, policy[key], 1, 65535);
-  for (const key of ['widths', 'heights']) {
-    const max = key === 'widths' ? policy.maxWidth : policy.maxHeight;
-    if (!Array.isArray(policy[key])) throw new UsageError(`policy.${key} must be a list`);
-    policy[key].forEach((n) => intIn(`policy.${key}`, n, 1, max));
-  }
-  if (!['reject', 'snap'].includes(policy.sizeMode)) throw new UsageError('policy.sizeMode must be reject or snap');
-  for (const format of ['jpeg', 'webp', 'avif']) intIn(`policy.quality.${format}`, policy.quality[format], 1, 100);
-  if (!Array.isArray(policy.formats) || policy.formats.length === 0 || policy.formats.some((f) => !FORMATS.includes(f))) {
-    throw new UsageError(`policy.formats must be a non-empty subset of ${FORMATS.join(', ')}`);
-  }
-  if (typeof policy.autoFormatByDefault !== 'boolean') throw new UsageError('policy.autoFormatByDefault must be true or false');
-  return { policy, limits };
+  // Presets and signing keys go into the bundles as the core read them; they never
+  // become stack parameters, so no secret reaches CloudFormation.
+  return validateWithCore({ ...effective, policy, limits });
+
+}
+
+/** The config as JSON with every signing key replaced, for printing. */
+function redactedJson(config) {
+  const shown = structuredClone(config);
+  if (Array.isArray(shown.signing?.keys)) shown.signing.keys = shown.signing.keys.map(() => '<redacted>');
+  return `${JSON.stringify(shown, null, 2)}\n`;
 }
 
 /** Stack parameters: the baked policy always (it must match the code), others if given. */
@@ -371,8 +371,8 @@ gone; until then CloudFormation cannot delete the functions (DELETE_FAILED). Run
       viewer: '<sha256 of dist/viewer-request.zip>',
       origin: '<sha256 of dist/origin-response.zip>',
     });
-    console.log(`# config baked into both bundles (${configPath}):`);
-    for (const line of configJson.trimEnd().split('\n')) console.log(`#   ${line}`);
+    console.log(`# config baked into both bundles (${configPath}), signing keys redacted:`);
+    for (const line of redactedJson(config).trimEnd().split('\n')) console.log(`#   ${line}`);
     for (const cmd of deployCommands(opts, configPath, join(tmpdir(), 'edge-resizer-deploy'), params)) {
       console.log(cmd.map(shellQuote).join(' '));
     }
@@ -383,7 +383,8 @@ gone; until then CloudFormation cannot delete the functions (DELETE_FAILED). Run
   stackParameters(config, opts, { viewer: '', origin: '' });
   const workDir = mkdtempSync(join(tmpdir(), 'edge-resizer-deploy-'));
   const configPath = join(workDir, 'config.json');
-  writeFileSync(configPath, configJson);
+  // Holds the signing keys: readable by this user only.
+  writeFileSync(configPath, configJson, { mode: 0o600 });
   const [packageCmd] = deployCommands(opts, configPath, workDir, {});
   run(packageCmd);
   const zips = { viewer: join(REPO, 'dist/viewer-request.zip'), origin: join(REPO, 'dist/origin-response.zip') };

@@ -8,10 +8,5 @@ import { readFileSync } from 'node:fs';
 
 export const configJson = readFileSync(new URL('../config/default.json', import.meta.url), 'utf8');
 
-const config = JSON.parse(configJson);
-
-/** Prefix of every derived key (`policy.derivedPrefix`, default `_derived/`). */
-export const derivedPrefix = config.policy?.derivedPrefix ?? '_derived/';
-
-/** Largest original the origin handler downloads (`limits.maxInputBytes`). */
-export const maxInputBytes = config.limits?.maxInputBytes ?? 40 * 1024 * 1024;
+// Defaults and rules are the core's: `shim.configure(configJson)` returns the effective
+// config (see lambda-common/wasm.mjs), so nothing here reads or repeats a field.

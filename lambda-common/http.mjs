@@ -82,10 +82,6 @@ export function toHttpError(err) {
  * must show up soon); 5xx are never cached.
  */
 export function errorResponse(error, extraHeaders = {}) {
-  const message =
-    error.message.length > MAX_MESSAGE_CHARS
-      ? `${error.message.slice(0, MAX_MESSAGE_CHARS)}…`
-      : error.message;
   return {
     status: String(error.status),
     statusDescription: reason(error.status),
@@ -95,8 +91,17 @@ export function errorResponse(error, extraHeaders = {}) {
       ...SAFETY_HEADERS,
       ...extraHeaders,
     }),
-    body: JSON.stringify({ status: error.status, code: error.code, message }),
+    body: errorBody(error),
   };
+}
+
+/** The JSON error body `{status, code, message}`, with the message kept short. */
+export function errorBody(error) {
+  const message =
+    error.message.length > MAX_MESSAGE_CHARS
+      ? `${error.message.slice(0, MAX_MESSAGE_CHARS)}…`
+      : error.message;
+  return JSON.stringify({ status: error.status, code: error.code, message });
 }
 
 /**

@@ -10,8 +10,10 @@
 
 import { checkTransformFits, deadlineFrom } from '../lambda-common/deadline.mjs';
 import { errorResponse, headerValue, HttpError, logLine, toHttpError } from '../lambda-common/http.mjs';
-import { getObject, headObject, putObjectOnce, s3Origin } from './s3.mjs';
-import { fitsGenerated, IMMUTABLE, imageResponse, redirectResponse } from './respond.mjs';
+import { ensureWatermark } from '../lambda-common/watermarks.mjs';
+import { derivedPutParams } from '../lambda-common/derived.mjs';
+import { getObject, headObject, putObjectOnce, s3Origin } from '../lambda-common/s3.mjs';
+import { fitsGenerated, imageResponse, redirectResponse } from './respond.mjs';
 
 const MISS_STATUSES = new Set(['403', '404']);
 
@@ -20,8 +22,8 @@ const PUT_RESERVE_MS = 2000;
 
 /**
  * Handle one origin-response event. `deps`: `shim` (full edge-shim), `s3ClientFor(region)`,
- * `derivedPrefix`, `maxInputBytes`, `budgetMs` (one deadline for the S3 calls and the
- * transform together, counted from the start of the invocation).
+ * `maxInputBytes` (from the core's effective config), `budgetMs` (one deadline for the S3
+ * calls and the transform together, counted from the start of the invocation).
  */
 export async function handleOriginResponse(event, deps) {
   const started = performance.now();
@@ -48,18 +50,16 @@ async function respond(cf, deps, log, timings, deadline) {
   if (!isObject(request) || !isObject(response) || typeof request.uri !== 'string') {
     throw new HttpError(400, 'invalid_event', 'not a CloudFront origin-response event');
   }
-  const key = uriToKey(request.uri);
-  if (!MISS_STATUSES.has(String(response.status)) || !key.startsWith(deps.derivedPrefix)) {
+  // The core decodes the raw URI with the viewer's rules and decides: not a derived key
+  // (pass S3's answer on), or a canonical one to generate (anything else throws 400).
+  const variant = MISS_STATUSES.has(String(response.status)) ? deps.shim.originDecision(request.uri) : { action: 'pass' };
+  if (variant.action !== 'generate') {
     log.action = 'pass';
     return response;
   }
+  const { key } = variant;
   log.key = key;
-  const variant = deps.shim.parseDerivedKey(key);
   log.format = variant.format;
-  // One canonical key per variant: anything else would fill the bucket with duplicates.
-  if (variant.canonical === false || (typeof variant.canonical === 'string' && variant.canonical !== key)) {
-    throw new HttpError(400, 'invalid_key', 'derived key is not in canonical form');
-  }
   const origin = s3Origin(request.origin);
   const s3 = deps.s3ClientFor(origin.region);
   const signal = deadline.signal();
@@ -94,7 +94,17 @@ async function respond(cf, deps, log, timings, deadline) {
   log.bytesIn = original.body.length;
   checkTransformFits(deps.shim.estimateCost?.(original.body, key), deadline, PUT_RESERVE_MS);
 
+  // wm=NAME: the watermark image from the same bucket, decoded once per ETag.
+  const mark = deps.shim.watermarkFor(key);
+  log.watermark = await timed('watermark', () =>
+    ensureWatermark(deps.shim, mark, (markKey) =>
+      getObject(s3, origin.bucket, origin.keyPrefix + markKey, deps.maxInputBytes, signal),
+    ),
+  );
+
   const output = timed('transform', () => deps.shim.transformDerived(original.body, key));
+  // The core's own stages inside `transform` (decode, resize, colour, encode, ...).
+  for (const [stage, ms] of Object.entries(output.timings ?? {})) timings[`wasm-${stage}`] = Math.round(ms);
   Object.assign(log, { bytesOut: output.body.length, width: output.width, height: output.height, format: output.format });
   if (output.timings) log.coreTimings = output.timings;
 
@@ -102,14 +112,14 @@ async function respond(cf, deps, log, timings, deadline) {
   const putResult = await timed('put', () =>
     putObjectOnce(
       s3,
-      {
-        Bucket: origin.bucket,
-        Key: derivedKey,
-        Body: output.body,
-        ContentType: output.contentType,
-        CacheControl: IMMUTABLE,
-        Metadata: sourceMetadata(variant.original, original.etag),
-      },
+      derivedPutParams({
+        bucket: origin.bucket,
+        key: derivedKey,
+        body: output.body,
+        contentType: output.contentType,
+        originalKey: variant.original,
+        etag: original.etag,
+      }),
       signal,
     ).catch((err) => {
       putError = toHttpError(err);
@@ -130,16 +140,6 @@ async function respond(cf, deps, log, timings, deadline) {
   return redirectResponse(response, request.uri, timings);
 }
 
-/** `/a/b%20c.jpg` → `a/b c.jpg`. The core validates the decoded key afterwards. */
-function uriToKey(uri) {
-  if (!uri.startsWith('/')) throw new HttpError(400, 'invalid_key', 'URI must start with "/"');
-  try {
-    return decodeURIComponent(uri.slice(1));
-  } catch {
-    throw new HttpError(400, 'invalid_key', 'URI has invalid percent-encoding');
-  }
-}
-
 /**
  * Was the object written at or after the moment S3 reported it missing? Then the miss
  * was a race and the object is readable now; otherwise CloudFront cannot read it.
@@ -149,14 +149,6 @@ function uriToKey(uri) {
 function writtenAfterMiss(lastModified, response) {
   const missAt = Date.parse(headerValue(response.headers, 'date') ?? '') || Date.now() - 5000;
   return lastModified instanceof Date && lastModified.getTime() >= Math.floor(missAt / 1000) * 1000;
-}
-
-// S3 user metadata must be ASCII; escape the rest (and `%` itself) like a URI.
-function sourceMetadata(originalKey, etag) {
-  const ascii = (s) => s.replace(/[^\x20-\x7e]|%/gu, (c) => encodeURIComponent(c));
-  const meta = { 'source-key': ascii(originalKey) };
-  if (typeof etag === 'string') meta['source-etag'] = ascii(etag);
-  return meta;
 }
 
 function stageTimer(timings) {

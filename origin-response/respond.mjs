@@ -1,14 +1,15 @@
 // Generated responses of the origin-response handler.
 
+import { IMMUTABLE } from '../lambda-common/derived.mjs';
 import { cfHeaders, SAFETY_HEADERS } from '../lambda-common/http.mjs';
+
+export { IMMUTABLE };
 
 /**
  * Lambda@Edge allows at most 1 MB for a response generated in an origin event, headers
  * and base64 body included. Kept a little under 1,000,000 so either reading of "MB" holds.
  */
 export const GENERATED_RESPONSE_LIMIT = 1_000_000;
-
-export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 // CloudFront rejects a result that removes or changes these (origin-response events).
 const READ_ONLY = ['transfer-encoding', 'via'];

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { ourPackageEntry } from '../bench/adapters/ours.mjs';
 import { expectedDims, readImageInfo } from '../bench/lib/imageinfo.mjs';
 import { luma, psnr, ssim } from '../bench/lib/quality.mjs';
-import { ratio, renderConsole, renderMarkdown, targetsCheck } from '../bench/lib/report.mjs';
+import { costPerMillion, ratio, renderConsole, renderMarkdown, targetsCheck, uploadRatio } from '../bench/lib/report.mjs';
 import { TASKS, taskQuery } from '../bench/lib/specs.mjs';
 
 const corpus = fileURLToPath(new URL('../../shared/corpus/', import.meta.url));
@@ -149,7 +149,7 @@ test('targets check: ratio limits, wasm peers cell by cell, cold start, RSS, byt
     assert.ok(found, `no row "${prefix}" in ${tc.rows.map((x) => x.target).join('; ')}`);
     return found;
   };
-  // sqrt(1.2 * 2.0) = 1.549: over the 1.5x limit.
+  // sqrt(1.2 * 2.0) = 1.549: over the 1.2x limit.
   assert.deepEqual([row('T1 wall').value, row('T1 wall').pass], ['1.55x', false]);
   assert.deepEqual([row('T4 wall').value, row('T4 wall').pass], ['1.50x', false]);
   assert.deepEqual([row('T1 faster').value, row('T1 faster').pass], ['4/4 cells', true]);
@@ -163,7 +163,8 @@ test('targets check: ratio limits, wasm peers cell by cell, cold start, RSS, byt
 
   const md = renderMarkdown(fakeReport());
   assert.match(md, /## Targets \(ours\)/);
-  assert.match(md, /\| T1 wall ≤ 1\.5x sharp-c1 \| 1\.55x \| ❌ miss/);
+  assert.match(md, /\| T1 wall ≤ 1\.2x sharp-c1 \| 1\.55x \| ❌ miss/);
+  assert.match(md, /\| T4 wall ≤ 0\.8x sharp-c1 \| 1\.50x \| ❌ miss/);
   assert.match(md, /`photon` T1 b\.jpg: another picture/);
   assert.match(renderConsole(fakeReport()), /photon\s+7\.07x‡/);
 
@@ -174,6 +175,31 @@ test('targets check: ratio limits, wasm peers cell by cell, cold start, RSS, byt
   noBaseline.libs = noBaseline.libs.filter((l) => l.lib !== 'sharp-c1');
   assert.equal(targetsCheck(noBaseline).available, false);
   assert.match(renderConsole(noBaseline), /ours \(abs\)/);
+});
+
+test('cost per 1 M images at Lambda@Edge prices; upload pipeline and --compare sections', () => {
+  // 350 ms at 1.5 GB: 0.525 GB-s x $0.00005001 + $0.0000006 per request.
+  assert.ok(Math.abs(costPerMillion(350) - (0.6 + 1e6 * 0.525 * 0.00005001)) < 1e-6);
+  // Billed per started millisecond.
+  assert.equal(costPerMillion(10.2), costPerMillion(11));
+
+  const r = fakeReport();
+  const up = (median) => ({ status: 'ok', input: 'a.jpg', variants: ['thumbnail', 'medium', 'large', 'compressed'], median, min: median, cpuMedian: median, wall: [median], cpu: [median], outputs: [{ width: 150, height: 150, format: 'jpeg', bytes: 5000 }], note: 'n' });
+  r.libs.find((l) => l.lib === 'ours').upload = up(300);
+  r.libs.find((l) => l.lib === 'sharp-c1').upload = up(100);
+  assert.equal(uploadRatio(r, 'ours').value, 3);
+  const row = targetsCheck(r).rows.find((x) => x.target.startsWith('upload pipeline'));
+  assert.deepEqual([row.value, row.pass], ['3.00x', false]);
+  // The compared build: same cells as ours, twice as slow.
+  const ours = r.libs.find((l) => l.lib === 'ours');
+  r.libs.push({ ...ours, lib: 'ours@main', cells: ours.cells.map((c) => ({ ...c, median: c.median * 2, cpuMedian: c.cpuMedian * 2 })), upload: up(600) });
+  const md = renderMarkdown(r);
+  assert.match(md, /## Upload pipeline/);
+  assert.match(md, /## Cost per task \(Lambda@Edge\)/);
+  assert.match(md, /\| T1 \| [^|]+ \| [^|]+ GB-s \| \$[\d.]+ \|/);
+  assert.match(md, /## Compare: `ours` \(this tree\) vs `ours@main`/);
+  assert.match(md, /\| T1 \| 0\.50x \| 0\.50x \| 1\.00x \|/);
+  assert.match(md, /Upload pipeline: 300 ms vs 600 ms \(0\.50x\)/);
 });
 
 test('scripts/bench --quick on our wasm core alone produces the report', (t) => {
@@ -188,7 +214,7 @@ test('scripts/bench --quick on our wasm core alone produces the report', (t) => 
     const r = spawnSync(
       process.execPath,
       [path.join(repo, 'bench/run.mjs'), '--quick', '--only', 'ours', '--inputs', 'exif-orientation/Landscape_6.jpg',
-        '--tasks', 'T1,T2', '--no-coldstart', '--no-rss', '--out', out],
+        '--tasks', 'T1,T2', '--no-coldstart', '--no-rss', '--no-upload', '--out', out],
       { encoding: 'utf8', timeout: 120_000 },
     );
     assert.equal(r.status, 0, r.stderr);

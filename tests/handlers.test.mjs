@@ -19,8 +19,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 
-import { derivedPrefix, maxInputBytes } from '../lambda-common/config.mjs';
-import { loadShim } from '../lambda-common/wasm.mjs';
+import { loadConfiguredShim, loadShim } from '../lambda-common/wasm.mjs';
 import { handleOriginResponse } from '../origin-response/origin.mjs';
 import {
   assertEdgeResult,
@@ -32,6 +31,11 @@ import {
 import { ACCEPT, originResponseEvent, viewerRequestEvent } from './lib/events.mjs';
 import { imageSize } from './lib/image-size.mjs';
 import { ACCESS_KEY, SECRET_KEY, startS3Server } from './lib/s3server.mjs';
+
+// The core's effective config: the handlers take their defaults from it, so do the tests.
+const { config: effective } = await loadConfiguredShim(new URL('../edge-shim/pkg-request/', import.meta.url));
+const { derivedPrefix } = effective.policy;
+const { maxInputBytes } = effective.limits;
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const corpus = new URL('../../shared/corpus/', import.meta.url);
@@ -391,7 +395,6 @@ describe('origin-response when S3 fails', () => {
   // A stand-in S3 client whose every call fails the way `fail(command)` says.
   const failingDeps = (fail) => ({
     shim,
-    derivedPrefix,
     maxInputBytes,
     budgetMs: 5000,
     s3ClientFor: () => ({ send: async (command) => fail(command) }),

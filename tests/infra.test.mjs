@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
+  chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { CfnYamlError, parseCfnYaml } from '../infra/cfn-yaml.mjs';
+import { CfnYamlError, parseCfnYaml } from '../infra/cfn-template.mjs';
 import { buildConfig, stackParameters, UsageError } from '../infra/deploy.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -50,7 +50,7 @@ function ensureCfnLint() {
 const PYTHON_MISSING =
   'SKIPPED LOUDLY: python3 is not installed, so cfn-lint (PyPI) cannot run; install python3 and python3-venv';
 
-describe('cfn-yaml reader', () => {
+describe('template reader (yaml package + CloudFormation short tags)', () => {
   test('short tags map like CloudFormation long forms', () => {
     const doc = parseCfnYaml(`
 A: !Ref Bucket
@@ -100,7 +100,7 @@ Q: "tab\\tquote\\""
   });
 
   test('refuses what it would misread instead of guessing', () => {
-    for (const bad of ['a: yes', 'a: 2010-09-09', 'a: &x 1', 'a: b\n  c', 'a: 1\na: 2', '\ta: 1', 'a: !Bad-Tag x']) {
+    for (const bad of ['a: &x 1\nb: *x', 'a: 1\na: 2', '\ta: 1', 'a: !Bad-Tag x', 'a: "open', 'a: [1, 2']) {
       assert.throws(() => parseCfnYaml(bad), CfnYamlError, JSON.stringify(bad));
     }
   });
@@ -118,8 +118,11 @@ Q: "tab\\tquote\\""
 });
 
 describe('template wiring', () => {
-  const functions = Object.fromEntries(resourcesOfType('AWS::Lambda::Function'));
   const versions = Object.fromEntries(resourcesOfType('AWS::Lambda::Version'));
+  // Lambda@Edge functions are the ones published as versions; regional functions (the
+  // upload processor) have their own tests.
+  const published = new Set(Object.values(versions).map((v) => v.Properties.FunctionName?.Ref));
+  const functions = Object.fromEntries(resourcesOfType('AWS::Lambda::Function').filter(([name]) => published.has(name)));
   const [, dist] = onlyResource('AWS::CloudFront::Distribution');
   const behavior = dist.Properties.DistributionConfig.DefaultCacheBehavior;
   const associations = behavior.LambdaFunctionAssociations;
@@ -180,8 +183,14 @@ describe('template wiring', () => {
   });
 
   test('one role, trusted by lambda and edgelambda, least privilege', () => {
-    const [roleName, role] = onlyResource('AWS::IAM::Role');
-    assert.equal(roleName, 'EdgeFunctionRole');
+    const roleName = 'EdgeFunctionRole';
+    const role = T.Resources[roleName];
+    assert.equal(role?.Type, 'AWS::IAM::Role');
+    assert.deepEqual(
+      Object.values(functions).map((f) => f.Properties.Role),
+      [{ 'Fn::GetAtt': [roleName, 'Arn'] }, { 'Fn::GetAtt': [roleName, 'Arn'] }],
+      'both edge functions use it',
+    );
     const trust = role.Properties.AssumeRolePolicyDocument.Statement;
     assert.equal(trust.length, 1);
     assert.equal(trust[0].Effect, 'Allow');
@@ -260,9 +269,12 @@ describe('template wiring', () => {
     assert.deepEqual(T.Conditions.CreateBucket, { 'Fn::Equals': [{ Ref: 'ExistingBucketName' }, ''] });
     assert.equal(bucket.DeletionPolicy, 'Retain');
     const p = bucket.Properties;
+    // Private; only the api's optional S3 website (ResizeWebsite) opens the policy side.
+    const privateUnlessWebsite = { 'Fn::If': ['ResizeWebsiteOn', false, true] };
     assert.deepEqual(p.PublicAccessBlockConfiguration, {
-      BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+      BlockPublicAcls: true, BlockPublicPolicy: privateUnlessWebsite, IgnorePublicAcls: true, RestrictPublicBuckets: privateUnlessWebsite,
     });
+    assert.equal(T.Parameters.ResizeWebsite.Default, 'disabled');
     assert.deepEqual(p.OwnershipControls.Rules, [{ ObjectOwnership: 'BucketOwnerEnforced' }]);
     assert.equal(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm, 'AES256');
     const expiring = p.LifecycleConfiguration.Rules.filter((r) => r.ExpirationInDays !== undefined);
@@ -488,6 +500,8 @@ describe('scripts/deploy', () => {
         copyFileSync(join(REPO, file), join(dir, file));
       }
       chmodSync(join(dir, 'scripts/deploy'), 0o755);
+      // deploy validates the config with the core's request-only wasm.
+      cpSync(join(REPO, 'edge-shim/pkg-request'), join(dir, 'edge-shim/pkg-request'), { recursive: true });
       const log = join(dir, 'calls.jsonl');
       const fake = (body) => `#!/usr/bin/env node
 const fs = require('fs');

@@ -10,11 +10,10 @@ import { after, before, describe, test } from 'node:test';
 
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
-import { derivedPrefix, maxInputBytes } from '../lambda-common/config.mjs';
 import { setLogSink } from '../lambda-common/log.mjs';
-import { loadShim } from '../lambda-common/wasm.mjs';
+import { loadConfiguredShim, loadShim } from '../lambda-common/wasm.mjs';
 import { handleOriginResponse } from '../origin-response/origin.mjs';
-import { s3ClientFor } from '../origin-response/s3.mjs';
+import { s3ClientFor } from '../lambda-common/s3.mjs';
 import { handleViewerRequest } from '../viewer-request/viewer.mjs';
 import { assertEdgeResult, errorBody, header, ORIGIN_GENERATED_LIMIT, VIEWER_GENERATED_LIMIT } from './lib/edge-checks.mjs';
 import { ACCEPT, originResponseEvent, viewerRequestEvent } from './lib/events.mjs';
@@ -25,6 +24,10 @@ const corpus = new URL('../../shared/corpus/', import.meta.url);
 const BUCKET = 'faults';
 const PKG = new URL('../edge-shim/pkg/', import.meta.url);
 const PKG_REQUEST = new URL('../edge-shim/pkg-request/', import.meta.url);
+// The core's effective config (every default filled in).
+const { config: effective } = await loadConfiguredShim(PKG);
+const { derivedPrefix } = effective.policy;
+const { maxInputBytes } = effective.limits;
 const MIB = 1024 * 1024;
 
 /** Grow an instance's memory to its linked maximum (nothing more can be allocated). */

@@ -6,11 +6,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { parseCfnYaml } from '../infra/cfn-yaml.mjs';
-import { derivedPrefix } from '../lambda-common/config.mjs';
-import { loadShim } from '../lambda-common/wasm.mjs';
+import { parseCfnYaml } from '../infra/cfn-template.mjs';
+import { loadConfiguredShim, loadShim } from '../lambda-common/wasm.mjs';
 import { handleViewerRequest } from '../viewer-request/viewer.mjs';
 import { viewerRequestEvent } from './lib/events.mjs';
+
+// The core's effective config (every default filled in).
+const { derivedPrefix } = (await loadConfiguredShim(new URL('../edge-shim/pkg/', import.meta.url))).config.policy;
 
 const T = parseCfnYaml(readFileSync(new URL('../infra/template.yaml', import.meta.url), 'utf8'));
 const R = T.Resources;
@@ -22,7 +24,11 @@ const actions = (s) => [s.Action].flat();
 describe('the template', () => {
   test('CloudFront reaches S3 only through OAC; public access is blocked; non-TLS access is denied', () => {
     const block = R.ImageBucket.Properties.PublicAccessBlockConfiguration;
-    assert.deepEqual(block, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    // Everything blocked unless the operator opts into ResizeWebsite (main's api: the S3
+    // website endpoint serves the derived prefix publicly).
+    const unlessWebsite = (v) => (v?.['Fn::If']?.[0] === 'ResizeWebsiteOn' ? v['Fn::If'][2] : v);
+    const blocked = Object.fromEntries(Object.entries(block).map(([k, v]) => [k, unlessWebsite(v)]));
+    assert.deepEqual(blocked, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
     assert.equal(R.OriginAccessControl.Properties.OriginAccessControlConfig.SigningBehavior, 'always');
     const [origin] = R.Distribution.Properties.DistributionConfig.Origins;
     assert.deepEqual(origin.OriginAccessControlId, { 'Fn::GetAtt': ['OriginAccessControl', 'Id'] });
@@ -37,14 +43,15 @@ describe('the template', () => {
     }
   });
 
-  test('least privilege: the functions may read the bucket and write only the derived prefix', () => {
+  test('least privilege: the functions may read the bucket and write only the derived (or uploads) prefix', () => {
     const roles = Object.values(R).filter((r) => r.Type === 'AWS::IAM::Role');
     for (const role of roles) {
       for (const policy of role.Properties.Policies ?? []) {
         for (const s of statements(policy.PolicyDocument)) {
           for (const a of actions(s)) assert.ok(!a.endsWith(':*') && a !== '*', `${policy.PolicyName}: wildcard action ${a}`);
           if (actions(s).includes('s3:PutObject')) {
-            assert.match(JSON.stringify(s.Resource), /\$\{DerivedPrefix\}\*/, 'PutObject only under the derived prefix');
+            // The derived prefix, or the uploads prefix (the API presigns uploads there).
+            assert.match(JSON.stringify(s.Resource), /\$\{(DerivedPrefix|UploadsPrefix)\}\*/, 'PutObject only under the derived or uploads prefix');
           }
           assert.ok(!actions(s).includes('s3:DeleteObject'), 'no function deletes objects');
         }

@@ -77,7 +77,88 @@ for (const [name, shim] of [
   });
 }
 
+for (const [name, shim] of [
+  ['full', full],
+  ['request-only', requestOnly],
+]) {
+  describe(`${name} package: effective config and origin decisions`, () => {
+    test('configure and validateConfig return the effective config with every default', () => {
+      const effective = shim.configure('{"policy":{"widths":[100,200]}}');
+      assert.deepEqual(effective.policy.widths, [100, 200]);
+      assert.equal(effective.policy.derivedPrefix, '_derived/');
+      assert.equal(effective.policy.sizeMode, 'reject');
+      assert.deepEqual(effective.policy.formats, ['jpeg', 'png', 'webp', 'avif']);
+      assert.equal(typeof effective.limits.maxInputBytes, 'number');
+      // validateConfig installs nothing: the widths list above stays in force.
+      const other = shim.validateConfig('{"policy":{"derivedPrefix":"cache/v1/"}}');
+      assert.equal(other.policy.derivedPrefix, 'cache/v1/');
+      assert.deepEqual(other.policy.widths, []);
+      const refused = thrown(() => shim.viewerRequest('/a.jpg', 'w=150', undefined));
+      assert.equal(refused.code, 'invalid_parameter');
+      const bad = thrown(() => shim.validateConfig('{"policy":{"maxWidth":0}}'));
+      assert.deepEqual([bad.status, bad.code], [500, 'internal']);
+      shim.configure(configJson);
+    });
+
+    test('originDecision: pass, generate with the viewer rules, 400 for unsafe keys', () => {
+      shim.configure(configJson);
+      assert.deepEqual({ ...shim.originDecision('/photos/cat.jpg') }, { action: 'pass' });
+      const r = shim.viewerRequest('/photos/caf%C3%A9 x.jpg', 'w=300&fm=auto', CHROME);
+      const d = shim.originDecision(r.uri);
+      assert.deepEqual(
+        { ...d },
+        { action: 'generate', key: r.key, original: 'photos/café x.jpg', format: 'avif', negotiated: true },
+      );
+      for (const uri of ['/_derived/photos%2FWood.jpg/w_130.jpg', '/%5Fderived/photos/Wood.jpg/w_120.jpg', '/_derived/a/h_2,w_1.jpg']) {
+        const error = thrown(() => shim.originDecision(uri));
+        assert.deepEqual([error.status, error.code], [400, 'invalid_key'], uri);
+      }
+    });
+  });
+}
+
 describe('full package: transforms', () => {
+  test('transform and transformDerived report the core stage timings', () => {
+    full.configure(configJson);
+    const out = full.transform(photo, 'w=200&fm=webp');
+    for (const stage of ['header', 'decode', 'resize', 'colour', 'encode']) {
+      assert.equal(typeof out.timings[stage], 'number', stage);
+      assert.ok(out.timings[stage] >= 0, stage);
+    }
+    const { key } = full.viewerRequest('/p.jpg', 'w=120&fm=png', CHROME);
+    assert.ok(full.transformDerived(photo, key).timings.decode >= 0);
+  });
+
+  test('transformMany decodes once and makes every key, errors per key', () => {
+    full.configure(configJson);
+    const keys = ['w=320&fm=webp', 'w=100&h=100&fit=cover&fm=auto', 'w=64&fm=png'].map(
+      (q) => full.viewerRequest('/p.jpg', q, CHROME).key,
+    );
+    const many = full.transformMany(photo, [...keys, '_derived/p.jpg/h_2,w_1.jpg']);
+    assert.deepEqual({ ...many.source }, { format: 'jpeg', width: 650, height: 470 });
+    assert.equal(many.outputs.length, 4);
+    assert.deepEqual(
+      many.outputs.slice(0, 3).map((o) => [o.key, o.format, o.width, o.height]),
+      [
+        [keys[0], 'webp', 320, 231],
+        [keys[1], 'avif', 100, 100],
+        [keys[2], 'png', 64, 46],
+      ],
+    );
+    for (const o of many.outputs.slice(0, 3)) {
+      const header = imageSize(o.body);
+      assert.deepEqual([header.width, header.height], [o.width, o.height]);
+      assert.equal(typeof o.timings.encode, 'number');
+    }
+    assert.equal(many.outputs[3].key, '_derived/p.jpg/h_2,w_1.jpg');
+    assert.deepEqual([many.outputs[3].error.status, many.outputs[3].error.code], [400, 'invalid_key']);
+    assert.ok(many.timings.decode >= 0);
+    // One output alone is the transformDerived result, byte for byte.
+    assert.deepEqual(full.transformMany(photo, [keys[0]]).outputs[0].body, full.transformDerived(photo, keys[0]).body);
+    const broken = thrown(() => full.transformMany(new TextEncoder().encode('hello'), keys));
+    assert.deepEqual([broken.status, broken.code], [415, 'unsupported_format']);
+  });
+
   test('transform returns body, contentType, width, height, format', () => {
     full.configure(configJson);
     const out = full.transform(photo, 'w=200&fm=webp');
@@ -125,6 +206,7 @@ describe('full package: transforms', () => {
 test('request-only package has no codecs', () => {
   assert.equal(typeof requestOnly.transform, 'undefined');
   assert.equal(typeof requestOnly.transformDerived, 'undefined');
+  assert.equal(typeof requestOnly.transformMany, 'undefined');
   const size = readFileSync(new URL('../edge-shim/pkg-request/edge_shim_bg.wasm', import.meta.url)).length;
   const fullSize = readFileSync(new URL('../edge-shim/pkg/edge_shim_bg.wasm', import.meta.url)).length;
   assert.ok(size < fullSize / 4, `request-only wasm ${size} bytes vs full ${fullSize}`);

@@ -33,7 +33,9 @@ export function handleViewerRequest(event, shim) {
       code: error.code,
       message: error.detail ?? error.message,
     });
-    return errorResponse(error);
+    // A viewer-request answer is a decision about this one request (a signature, an
+    // expiry, a parameter): never worth caching, and an expired URL must not linger.
+    return errorResponse(error, { 'cache-control': 'no-store' });
   }
 }
 

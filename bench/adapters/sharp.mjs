@@ -26,5 +26,18 @@ export async function create({ concurrency }) {
       else throw new Error(`unsupported format ${spec.format}`);
       return new Uint8Array(await img.toBuffer());
     },
+    /** The upload pipeline: one decode (EXIF applied) to raw pixels, every variant from it. */
+    async transformMany(bytes, specs) {
+      const { data, info } = await sharp(bytes).rotate().raw().toBuffer({ resolveWithObject: true });
+      const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
+      const outs = [];
+      for (const spec of specs) {
+        let img = sharp(data, raw).resize(spec.width, spec.height, { fit: spec.fit });
+        img = spec.format === 'webp' ? img.webp({ quality: spec.quality, effort: 4 }) : img.jpeg({ quality: spec.quality });
+        const { data: body, info: out } = await img.toBuffer({ resolveWithObject: true });
+        outs.push({ body, width: out.width, height: out.height, format: out.format });
+      }
+      return { outputs: outs, note: 'one decode to raw, then 4 resizes + encodes from it' };
+    },
   };
 }

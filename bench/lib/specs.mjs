@@ -19,6 +19,21 @@ export const TASKS = {
   T4: { id: 'T4', title: 'avif: inside 600x600 -> AVIF q50 (aom speed 5 where settable), 4:2:0', fit: 'inside', width: 600, height: 600, format: 'avif', quality: 50 },
 };
 
+/**
+ * The upload pipeline (issue 13's default eager set): four variants of one 12 MP JPEG.
+ * The three presets as their legacy (JPEG, default q80) renditions, and `compressed`
+ * exactly as configured (`w=1200&h=1200&fm=webp&q=80`; our default fit is inside).
+ */
+export const UPLOAD = {
+  input: 'photos/dog_exif_extended_xmp_icc.jpg',
+  variants: [
+    { name: 'thumbnail', fit: 'cover', width: 150, height: 150, format: 'jpeg', quality: 80 },
+    { name: 'medium', fit: 'inside', width: 600, height: 600, format: 'jpeg', quality: 80 },
+    { name: 'large', fit: 'inside', width: 1200, height: 1200, format: 'jpeg', quality: 80 },
+    { name: 'compressed', fit: 'inside', width: 1200, height: 1200, format: 'webp', quality: 80 },
+  ],
+};
+
 /** Inputs, relative to the corpus. The first three are required by the issue. */
 export const DEFAULT_INPUTS = [
   'photos/hato.jpg',
@@ -46,6 +61,15 @@ export const LIBRARIES = {
 };
 
 export const BASELINE = 'sharp-c1';
+
+// `--compare REF` (bench/run.mjs): a second build of our core, from a git ref, runs as
+// library `ours@REF`. Set through the environment so the worker processes see it too.
+if (process.env.BENCH_COMPARE_PKG) {
+  LIBRARIES[`ours@${process.env.BENCH_COMPARE_REF ?? 'ref'}`] = {
+    adapter: 'ours',
+    options: { pkgDir: process.env.BENCH_COMPARE_PKG, ref: process.env.BENCH_COMPARE_REF },
+  };
+}
 
 /** Our query grammar for a task (see README "URL grammar"). */
 export function taskQuery(spec) {

@@ -81,6 +81,39 @@ for (const taskId of job.tasks) {
   }
 }
 
+if (job.upload && adapter.transformMany) {
+  const up = { input: path.basename(job.upload.input), variants: job.upload.variants.map((v) => v.name) };
+  result.upload = up;
+  try {
+    const bytes = new Uint8Array(fs.readFileSync(job.upload.input));
+    let out;
+    for (let i = 0; i < job.warmup; i++) out = await adapter.transformMany(bytes, job.upload.variants);
+    const wall = [];
+    const cpu = [];
+    for (let i = 0; i < job.runs; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      out = await adapter.transformMany(bytes, job.upload.variants);
+      wall.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+    Object.assign(up, {
+      status: 'ok',
+      wall,
+      cpu,
+      median: median(wall),
+      min: Math.min(...wall),
+      cpuMedian: median(cpu),
+      note: out.note,
+      outputs: out.outputs.map((o) => ({ width: o.width, height: o.height, format: o.format, bytes: o.body.length })),
+    });
+  } catch (e) {
+    Object.assign(up, { status: 'error', reason: String(e?.message ?? e).slice(0, 300) });
+  }
+  process.stderr.write(`  ${job.lib} upload pipeline: ${up.status === 'ok' ? `${up.median.toFixed(1)} ms` : up.reason}\n`);
+}
+
 await adapter.close?.();
 writeResult();
 // Some peers (wasm-vips' pthread workers) keep the event loop alive.

@@ -108,8 +108,9 @@ function renderSample(sample) {
           alt: `${key} responsive`, class: 'responsive', dataset: { role: 'srcset', key },
         })),
       figure(`<picture> AVIF › WebP › JPEG, w=${PICTURE_WIDTH}`, picture),
-      ...STRIP_WIDTHS.map((w) => figure(`w=${w}&fm=auto`,
-        el('img', { src: resizedUrl(key, { w, fm: 'auto' }), alt: `${key} at ${w}px`, dataset: { role: 'fixed', key, width: w } })))));
+      // No fm: the format is negotiated from Accept by default (policy.autoFormatByDefault).
+      ...STRIP_WIDTHS.map((w) => figure(`w=${w}`,
+        el('img', { src: resizedUrl(key, { w }), alt: `${key} at ${w}px`, dataset: { role: 'fixed', key, width: w } })))));
 }
 
 function requestedWidth(img) {

@@ -1,5 +1,8 @@
 //! One error type for the whole core. Every variant maps to an HTTP status and a
-//! stable machine-readable code; handlers never invent their own.
+//! stable machine-readable code. Every request and image error comes from here; the
+//! handlers add only codes about what the core never sees: the event
+//! (`invalid_event`), S3 (`not_found`, `s3_error`, `s3_unavailable`, `origin_loop`)
+//! and the response size (`response_too_large`).
 
 use std::fmt;
 
@@ -9,6 +12,11 @@ pub enum Error {
     InvalidParameter { param: String, message: String },
     /// An object key or derived key is unsafe or malformed.
     InvalidKey { message: String },
+    /// Signing is required and `s` is missing, malformed or does not match (also the
+    /// side door: a derived URI asked for directly).
+    InvalidSignature { message: String },
+    /// A genuinely signed URL whose `exp` is in the past.
+    SignatureExpired { message: String },
     /// Input bytes, pixels or memory over the configured limits.
     LimitExceeded { message: String },
     /// The input is not in a format we can decode (SVG, unknown bytes, ...).
@@ -28,6 +36,16 @@ impl Error {
     }
     pub fn invalid_key(message: impl Into<String>) -> Self {
         Error::InvalidKey {
+            message: message.into(),
+        }
+    }
+    pub fn invalid_signature(message: impl Into<String>) -> Self {
+        Error::InvalidSignature {
+            message: message.into(),
+        }
+    }
+    pub fn signature_expired(message: impl Into<String>) -> Self {
+        Error::SignatureExpired {
             message: message.into(),
         }
     }
@@ -56,6 +74,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::InvalidParameter { .. } | Error::InvalidKey { .. } => 400,
+            Error::InvalidSignature { .. } | Error::SignatureExpired { .. } => 403,
             Error::LimitExceeded { .. } => 413,
             Error::UnsupportedFormat { .. } => 415,
             Error::CorruptImage { .. } => 422,
@@ -68,6 +87,8 @@ impl Error {
         match self {
             Error::InvalidParameter { .. } => "invalid_parameter",
             Error::InvalidKey { .. } => "invalid_key",
+            Error::InvalidSignature { .. } => "invalid_signature",
+            Error::SignatureExpired { .. } => "signature_expired",
             Error::LimitExceeded { .. } => "limit_exceeded",
             Error::UnsupportedFormat { .. } => "unsupported_format",
             Error::CorruptImage { .. } => "corrupt_image",
@@ -80,6 +101,8 @@ impl Error {
         match self {
             Error::InvalidParameter { param, message } => format!("{param}: {message}"),
             Error::InvalidKey { message }
+            | Error::InvalidSignature { message }
+            | Error::SignatureExpired { message }
             | Error::LimitExceeded { message }
             | Error::UnsupportedFormat { message }
             | Error::CorruptImage { message }
@@ -107,6 +130,8 @@ mod tests {
         let cases = [
             (Error::invalid_parameter("w", "x"), 400, "invalid_parameter"),
             (Error::invalid_key("x"), 400, "invalid_key"),
+            (Error::invalid_signature("x"), 403, "invalid_signature"),
+            (Error::signature_expired("x"), 403, "signature_expired"),
             (Error::limit_exceeded("x"), 413, "limit_exceeded"),
             (Error::unsupported_format("x"), 415, "unsupported_format"),
             (Error::corrupt_image("x"), 422, "corrupt_image"),

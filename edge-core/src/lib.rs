@@ -1,40 +1,38 @@
 //! edge-core: the request rules and the image pipeline of the CloudFront edge resizer.
 //!
-//! Read top-down: `request → plan → decode → orient → colour → resize → encode`.
-//! The request half (`request`, `accept`, `plan`, `key`) is always built; the image
-//! half sits behind the `codecs` feature so the viewer-request wasm stays small.
+//! Three layers, each importing only the ones above it in this list (a test checks
+//! that the module graph has no cycle):
+//! - the bottom: `types` (the shared vocabulary), `error`, `clock`, `config`;
+//! - the request half, `request/` (always built): parameter table, query, accept,
+//!   plan, keys, the viewer and origin decisions;
+//! - the image half, `image` (feature `codecs`, gated here once): header probes,
+//!   decode, the pipeline of steps, geometry, resampling, orientation, colour,
+//!   compositing, encode. Its rooms are listed in `src/image.rs`.
 
-pub mod accept;
+pub mod clock;
 pub mod config;
 pub mod error;
-pub mod key;
-pub mod plan;
+pub mod types;
+pub mod watermarks;
+
+pub mod api;
 pub mod request;
-pub mod viewer;
+pub mod uploads;
 
-// Image half, in pipeline order.
 #[cfg(feature = "codecs")]
-mod bounds;
+pub mod image;
+// The image rooms by their short names (`crate::decode`, `edge_core::pipeline`), so
+// paths stay as short as the request half's.
 #[cfg(feature = "codecs")]
-pub mod colour;
-#[cfg(feature = "codecs")]
-pub mod cost;
-#[cfg(feature = "codecs")]
-pub mod decode;
-#[cfg(feature = "codecs")]
-pub mod encode;
-#[cfg(feature = "codecs")]
-pub mod orient;
-#[cfg(feature = "codecs")]
-pub mod pipeline;
-#[cfg(feature = "codecs")]
-pub mod raster;
-#[cfg(feature = "codecs")]
-pub mod resize;
-#[cfg(feature = "codecs")]
-pub mod sniff;
+pub use image::{
+    bmff, colour, composite, cost, decode, encode, filter, geometry, orient, pipeline, raster,
+    resize, rotate, smartcrop, sniff, watermark,
+};
 
-pub use config::{Config, Format, Limits, Policy};
+pub use config::{Config, Limits, Policy};
 pub use error::{Error, Result};
-pub use plan::{Fit, Gravity, OutputFormat, Rgba, Variant};
-pub use viewer::{viewer_request, Rewrite};
+pub use request::decision::{origin_decision, viewer_request, OriginDecision, Rewrite};
+// The request rooms by their short names, as before the re-cut.
+pub use request::decision::load_config;
+pub use request::{accept, key, plan, preset, signature};
+pub use types::{Fit, Format, Gravity, Orientation, OutputFormat, Rgba, SourceFormat, Variant};

@@ -116,6 +116,7 @@ fn variant(width: Option<u32>, height: Option<u32>, fit: Fit, format: Format) ->
         background: None,
         format: OutputFormat::Fixed(format),
         negotiated: false,
+        ops: Default::default(),
     }
 }
 

@@ -4,7 +4,8 @@ use edge_core::config::SizeMode;
 use edge_core::key::{self, derive, key_to_uri, parse, uri_to_key};
 use edge_core::plan::{plan, to_query};
 use edge_core::request::{parse_query, FormatRequest, Params};
-use edge_core::{Fit, Format, Gravity, OutputFormat, Policy, Rgba, Variant};
+use edge_core::types::ops::{Flip, FocalPoint, Focus, Ops, Rect, Rotation, Sigma};
+use edge_core::{preset, Config, Fit, Format, Gravity, OutputFormat, Policy, Rgba, Variant};
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
@@ -28,7 +29,7 @@ fn policies() -> Vec<Policy> {
             ..Policy::default()
         },
         Policy {
-            auto_format_by_default: true,
+            auto_format_by_default: false,
             ..Policy::default()
         },
         Policy {
@@ -74,6 +75,7 @@ fn colour() -> impl Strategy<Value = Rgba> {
 fn format_request() -> impl Strategy<Value = FormatRequest> {
     prop_oneof![
         Just(FormatRequest::Auto),
+        Just(FormatRequest::Source),
         select(Format::ALL.to_vec()).prop_map(FormatRequest::Fixed)
     ]
 }
@@ -95,18 +97,25 @@ fn params() -> impl Strategy<Value = Params> {
             option::weighted(0.3, 100u16..=400),
         ),
     )
+        .prop_flat_map(|t| (Just(t), ops()))
         .prop_map(
-            |((width, height), (fit, gravity), (enlarge, quality, background), (format, dpr))| {
+            |(
+                ((width, height), (fit, gravity), (enlarge, quality, background), (format, dpr)),
+                ops,
+            )| {
                 Params {
+                    // One `pos`: a focus or a gravity.
+                    gravity: if ops.focus.is_some() { None } else { gravity },
+                    ops,
                     width,
                     height,
                     fit,
-                    gravity,
                     enlarge,
                     quality,
                     background,
                     format,
                     dpr_hundredths: dpr,
+                    preset: None,
                 }
             },
         )
@@ -140,12 +149,37 @@ fn query_pairs(p: &Params, long_names: bool) -> Vec<(String, String)> {
     if let Some(f) = p.format {
         let value = match f {
             FormatRequest::Auto => "auto",
+            FormatRequest::Source => "source",
             FormatRequest::Fixed(f) => f.name(),
         };
         pairs.push((name("fm", "format"), value.to_string()));
     }
     if let Some(d) = p.dpr_hundredths {
         pairs.push(("dpr", format!("{}.{:02}", d / 100, d % 100)));
+    }
+    let ops = &p.ops;
+    if let Some(f) = ops.focus {
+        // `pos` carries either a gravity or a focus; a focus wins in the plan.
+        pairs.retain(|(n, _)| *n != "pos" && *n != "gravity");
+        pairs.push((name("pos", "gravity"), f.code()));
+    }
+    if let Some(r) = ops.rect {
+        pairs.push(("rect", r.code()));
+    }
+    if ops.rotation != Rotation::None {
+        pairs.push((name("rot", "rotate"), ops.rotation.degrees().to_string()));
+    }
+    if ops.flip != Flip::None {
+        pairs.push(("flip", ops.flip.code().to_string()));
+    }
+    if let Some(b) = ops.blur {
+        pairs.push(("blur", b.code()));
+    }
+    if let Some(s) = ops.sharpen {
+        pairs.push(("sharpen", s.code()));
+    }
+    if let Some(w) = &ops.watermark {
+        pairs.push((name("wm", "watermark"), w.clone()));
     }
     pairs.into_iter().map(|(n, v)| (n.to_string(), v)).collect()
 }
@@ -195,7 +229,54 @@ fn arbitrary_variant() -> impl Strategy<Value = Variant> {
                     background,
                     format,
                     negotiated,
+                    ops: Ops::default(),
                 }
+            },
+        )
+        .prop_flat_map(|v| (Just(v), ops()))
+        .prop_map(|(v, ops)| {
+            // A focus replaces the gravity and only applies to cover.
+            let ops = if v.fit == Fit::Cover && v.gravity == Gravity::Centre {
+                ops
+            } else {
+                Ops { focus: None, ..ops }
+            };
+            Variant { ops, ..v }
+        })
+}
+
+/// Issue-12 operations, each present about half the time.
+fn ops() -> impl Strategy<Value = Ops> {
+    let rect =
+        (0u32..5000, 0u32..5000, 1u32..5000, 1u32..5000).prop_map(|(x, y, width, height)| Rect {
+            x,
+            y,
+            width,
+            height,
+        });
+    let focus = prop_oneof![
+        Just(Focus::Entropy),
+        Just(Focus::Attention),
+        (0u16..=10_000, 0u16..=10_000).prop_map(|(x, y)| Focus::Point(FocalPoint { x, y })),
+    ];
+    (
+        (option::of(rect), option::of(focus)),
+        (select(Rotation::ALL.to_vec()), select(Flip::ALL.to_vec())),
+        (
+            option::of((30u16..=10_000).prop_map(Sigma)),
+            option::of((30u16..=1_000).prop_map(Sigma)),
+            option::of("[a-z0-9_-]{1,12}"),
+        ),
+    )
+        .prop_map(
+            |((rect, focus), (rotation, flip), (blur, sharpen, watermark))| Ops {
+                rect,
+                focus,
+                rotation,
+                flip,
+                blur,
+                sharpen,
+                watermark,
             },
         )
 }
@@ -298,6 +379,43 @@ proptest! {
         if let Ok(v) = plan(&p, accept, &policy) {
             let again = plan(&parse_query(&to_query(&v)).unwrap(), accept, &policy).unwrap();
             prop_assert_eq!(again, v);
+        }
+    }
+
+    #[test]
+    fn presets_derive_their_expansion_and_parse_back(
+        which in 0usize..preset::DEFAULTS.len(),
+        alias in any::<bool>(),
+        format in option::of(format_request()),
+        dpr in option::of(100u16..=400),
+        accept in select(ACCEPTS.to_vec()),
+        policy in policy(),
+        original in original_key(),
+    ) {
+        let (name, query) = preset::DEFAULTS[which];
+        let config = Config { policy: policy.clone(), ..Config::default() };
+        let mut extra = Vec::new();
+        if let Some(f) = format {
+            let p = Params { format: Some(f), ..Params::default() };
+            extra.extend(query_pairs(&p, false));
+        }
+        if let Some(d) = dpr {
+            extra.push(("dpr".to_string(), format!("{}.{:02}", d / 100, d % 100)));
+        }
+        let mut by_name = vec![((if alias { "p" } else { "preset" }).to_string(), name.to_string())];
+        by_name.extend(extra.iter().cloned());
+        let explicit = format!("{query}&{}", encode(&extra));
+        let key_of = |q: &str| -> edge_core::Result<String> {
+            let params = preset::expand(parse_query(q)?, &config)?;
+            let v = plan(&params, accept, &policy)?;
+            derive(&original, &v, &policy)
+        };
+        let via_preset = key_of(&encode(&by_name));
+        prop_assert_eq!(&via_preset, &key_of(explicit.trim_end_matches('&')));
+        if let Ok(derived) = via_preset {
+            let (back, v) = parse(&derived, &policy).unwrap();
+            prop_assert_eq!(&back, &original);
+            prop_assert_eq!(derive(&back, &v, &policy).unwrap(), derived);
         }
     }
 

@@ -22,6 +22,7 @@ pub fn small_config() -> Config {
             max_output_pixels: 512 * 512,
             ..Policy::default()
         },
+        ..Config::default()
     }
 }
 

@@ -2,6 +2,7 @@
 // same loader and baked config as the origin-response Lambda (lambda-common/wasm.mjs).
 
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 
 import { loadShim } from '../../lambda-common/wasm.mjs';
 
@@ -10,9 +11,17 @@ function fail(status, code, message) {
   process.exit(1);
 }
 
-const [input, query, output, accept] = process.argv.slice(2);
-if (output === undefined || process.argv.length > 6) {
-  process.stderr.write('usage: scripts/transform INPUT QUERY OUTPUT [ACCEPT]\n');
+// --config FILE: use FILE instead of the baked config; watermark keys are paths
+// relative to FILE's folder.
+const args = process.argv.slice(2);
+let configFile;
+if (args[0] === '--config') {
+  configFile = args[1];
+  args.splice(0, 2);
+}
+const [input, query, output, accept] = args;
+if (output === undefined || args.length > 4 || (configFile === undefined && process.argv[2] === '--config')) {
+  process.stderr.write('usage: scripts/transform [--config FILE] INPUT QUERY OUTPUT [ACCEPT]\n');
   process.exit(2);
 }
 
@@ -26,6 +35,7 @@ try {
 let result;
 try {
   const shim = await loadShim(new URL('../../edge-shim/pkg/', import.meta.url));
+  if (configFile !== undefined) await useConfig(shim, configFile);
   result = shim.transform(bytes, query, accept);
 } catch (err) {
   if (Number.isInteger(err?.status) && typeof err?.code === 'string') {
@@ -33,6 +43,26 @@ try {
   }
   // A wasm trap (a Rust panic) or a loader failure: a bug, never a clean 4xx.
   fail(500, 'internal', `${err?.name ?? 'Error'}: ${err?.message ?? err}`);
+}
+
+async function useConfig(shim, file) {
+  let json;
+  try {
+    json = await readFile(file, 'utf8');
+  } catch (err) {
+    fail(500, 'internal', `cannot read config ${file}: ${err.message}`);
+  }
+  const effective = shim.configure(json);
+  for (const [name, mark] of Object.entries(effective.watermarks ?? {})) {
+    const path = resolve(dirname(file), mark.key);
+    let markBytes;
+    try {
+      markBytes = await readFile(path);
+    } catch (err) {
+      fail(500, 'internal', `watermark ${name}: cannot read ${path}: ${err.message}`);
+    }
+    shim.setWatermark(name, 'file', markBytes);
+  }
 }
 
 // Write then rename, so OUTPUT is never left half-written.

@@ -10,7 +10,6 @@
 //! frame it may accept so a lying header cannot make it allocate more.
 
 mod av1;
-mod bmff;
 mod yuv;
 
 use std::borrow::Cow;
@@ -20,8 +19,8 @@ use moxcms::{
 };
 
 use self::av1::Picture;
-use self::bmff::{Av1Config, CleanAperture, FourCc, Item, Meta, Property, Track};
 use self::yuv::{Canvas, ColourCoding, Tables};
+use crate::bmff::{self, Av1Config, CleanAperture, FourCc, Item, Meta, Property, Track};
 use crate::config::Limits;
 use crate::error::{Error, Result};
 use crate::raster::{Layout, Raster};
@@ -72,13 +71,7 @@ pub fn read_avif_header(bytes: &[u8]) -> Result<(u32, u32)> {
 
 /// Decode the primary image of an AVIF file (or the first frame of a sequence).
 pub fn decode_avif(bytes: &[u8], limits: &Limits) -> Result<AvifImage> {
-    if bytes.len() as u64 > limits.max_input_bytes {
-        return Err(Error::limit_exceeded(format!(
-            "input is {} bytes, over the limit of {} bytes",
-            bytes.len(),
-            limits.max_input_bytes
-        )));
-    }
+    limits.check_input_bytes(bytes.len())?;
     match bmff::parse_meta(bytes)? {
         Some(meta) if meta.primary.is_some() => decode_still(&meta, bytes, limits),
         _ => decode_sequence(bytes, limits),
@@ -306,27 +299,6 @@ fn av1_decode_bytes(pixels: u64, config: Option<Av1Config>) -> u64 {
     pixels * sample * quarters / 4 + pixels
 }
 
-fn check_pixels(width: u32, height: u32, limits: &Limits) -> Result<()> {
-    let pixels = width as u64 * height as u64;
-    if pixels > limits.max_input_pixels {
-        return Err(Error::limit_exceeded(format!(
-            "image is {width}x{height} = {pixels} pixels, over the limit of {} pixels",
-            limits.max_input_pixels
-        )));
-    }
-    Ok(())
-}
-
-fn check_bytes(estimate: u64, limits: &Limits) -> Result<()> {
-    if estimate > limits.max_decode_bytes {
-        return Err(Error::limit_exceeded(format!(
-            "decoding needs about {estimate} bytes, over the limit of {} bytes",
-            limits.max_decode_bytes
-        )));
-    }
-    Ok(())
-}
-
 /// Colour tables, reused across grid tiles that share bit depth and coding.
 #[derive(Default)]
 struct TableCache {
@@ -406,7 +378,7 @@ fn paint_item(
         let (w, h) = (picture.width(), picture.height());
         match canvas {
             None => {
-                check_pixels(w, h, limits)?;
+                limits.check_dimensions(w, h)?;
                 *canvas = Some(new_canvas(w, h, channels));
             }
             Some(c) if (c.width, c.height) != (w as usize, h as usize) => {
@@ -480,7 +452,7 @@ fn new_canvas(width: u32, height: u32, channels: usize) -> Canvas {
 fn decode_still(meta: &Meta<'_>, bytes: &[u8], limits: &Limits) -> Result<AvifImage> {
     let item = primary(meta)?;
     let (width, height) = item_size(meta, bytes, item)?;
-    check_pixels(width, height, limits)?;
+    limits.check_dimensions(width, height)?;
     let attrs = attributes(meta, item)?;
     let alpha = alpha_item(meta, item)?;
 
@@ -510,7 +482,7 @@ fn decode_still(meta: &Meta<'_>, bytes: &[u8], limits: &Limits) -> Result<AvifIm
             decoder_bytes = decoder_bytes.max(av1_decode_bytes(alpha_pixels, alpha_config));
         }
     }
-    check_bytes(pixels * channels as u64 + decoder_bytes, limits)?;
+    limits.reserve(pixels * channels as u64 + decoder_bytes)?;
 
     let mut canvas = None;
     let size = (width, height);
@@ -610,7 +582,7 @@ fn decode_sequence(bytes: &[u8], limits: &Limits) -> Result<AvifImage> {
             "AVIF sequence declares an empty image",
         ));
     }
-    check_pixels(width, height, limits)?;
+    limits.check_dimensions(width, height)?;
     let alpha = tracks.iter().find(|t| {
         t.auxiliary_for == Some(track.id)
             && t.codec == *b"av01"
@@ -619,10 +591,7 @@ fn decode_sequence(bytes: &[u8], limits: &Limits) -> Result<AvifImage> {
     let monochrome = track.config.is_some_and(|c| c.monochrome);
     let channels = if monochrome { 1 } else { 3 } + alpha.is_some() as usize;
     let pixels = width as u64 * height as u64;
-    check_bytes(
-        pixels * channels as u64 + av1_decode_bytes(pixels, track.config),
-        limits,
-    )?;
+    limits.reserve(pixels * channels as u64 + av1_decode_bytes(pixels, track.config))?;
 
     let (nclx, transfer) = match track.nclx {
         Some(Property::Nclx {
@@ -639,7 +608,7 @@ fn decode_sequence(bytes: &[u8], limits: &Limits) -> Result<AvifImage> {
     let mut tables = TableCache::default();
     let picture = av1::decode(&sample(bytes, track)?, pixels, 0)?;
     let (w, h) = (picture.width(), picture.height());
-    check_pixels(w, h, limits)?;
+    limits.check_dimensions(w, h)?;
     let mut canvas = new_canvas(w, h, channels);
     paint(
         &picture,

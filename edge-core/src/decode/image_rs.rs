@@ -33,7 +33,7 @@ pub(super) fn decode(bytes: &[u8], header: Header, limits: &Limits) -> Result<De
             // Metadata from our own chunk walk, bounded by the bytes present: the
             // decoder would allocate whatever a chunk's size field claims (2 GiB from
             // an 8 KB file). Broken metadata chunks must not cost the image.
-            let meta = crate::bounds::webp_metadata(bytes, limits);
+            let meta = crate::image::bounds::webp_metadata(bytes, limits);
             let orientation = meta.exif.map(orient::from_exif);
             let icc = meta.icc.map(<[u8]>::to_vec);
             (read(d, header, limits)?, orientation.unwrap_or(1), icc)

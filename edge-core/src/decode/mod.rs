@@ -33,11 +33,20 @@ pub struct Decoded {
 /// 1/4, 1/8) as long as the decoded stored width/height stay >= these (None = full
 /// size). The caller accounts for orientation.
 pub fn decode(bytes: &[u8], limits: &Limits, min_size: Option<(u32, u32)>) -> Result<Decoded> {
-    let probe = sniff::probe(bytes, limits)?;
+    decode_probed(bytes, &sniff::probe(bytes, limits)?, limits, min_size)
+}
+
+/// [`decode`] with the header already read (`sniff::probe_checked` of these `bytes`).
+pub fn decode_probed(
+    bytes: &[u8],
+    probe: &sniff::Probe,
+    limits: &Limits,
+    min_size: Option<(u32, u32)>,
+) -> Result<Decoded> {
     let header = probe.header;
     let decoded = match &probe.detail {
         Detail::Jpeg(frame) => {
-            crate::bounds::check_jpeg_data(bytes, frame, header.width, header.height)?;
+            crate::image::bounds::check_jpeg_data(bytes, frame, header.width, header.height)?;
             guarded(|| jpeg::decode(bytes, header, frame, limits, min_size))?
         }
         Detail::Png { .. } => {

@@ -4,10 +4,10 @@
 
 use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
 
+use crate::composite::{flatten, has_transparency};
 use crate::error::{Error, Result};
-use crate::plan::Rgba;
 use crate::raster::{Layout, Raster};
-use crate::resize::{flatten, has_transparency};
+use crate::types::Rgba;
 
 /// JPEG stores dimensions in 16 bits.
 pub const MAX_DIMENSION: u32 = 65_535;

@@ -14,10 +14,10 @@ mod libc_shim;
 
 use std::borrow::Cow;
 
-use crate::config::Format;
 use crate::error::{Error, Result};
-use crate::plan::Rgba;
 use crate::raster::{Layout, Raster};
+use crate::types::Format;
+use crate::types::Rgba;
 
 /// Encodes `raster` (any layout but CMYK) as `format`. `quality` is 1-100 (ignored by
 /// lossless PNG); `background` is the colour alpha is flattened onto for JPEG.
@@ -71,7 +71,7 @@ pub fn without_opaque_alpha(raster: &Raster) -> Cow<'_, Raster> {
         Layout::GrayAlpha => (Layout::Gray, 2),
         _ => return Cow::Borrowed(raster),
     };
-    if crate::resize::has_transparency(raster) {
+    if crate::composite::has_transparency(raster) {
         return Cow::Borrowed(raster);
     }
     let data = raster

@@ -1,9 +1,7 @@
-//! Resize step: where the pixels go (fit modes, gravity, enlargement: sharp's rules)
-//! and Lanczos3 resampling with premultiplied alpha.
-//!
-//! Geometry is computed in the *oriented* (display) space, like sharp does. The
-//! pipeline resamples the stored pixels before orienting them (orientation is a pure
-//! permutation), so [`stored_rect`] maps a display rectangle back to stored pixels.
+//! Resampling: Lanczos3 with premultiplied alpha, on the stored pixels (the pipeline
+//! orients afterwards, on the small image). Where the pixels go is `geometry`; how a
+//! display rectangle maps to stored pixels is `orient::stored_rect`; letterboxing and
+//! flattening are `composite`.
 
 mod lanczos;
 
@@ -11,291 +9,22 @@ use resize::Pixel;
 use resize::Type::Lanczos3;
 use rgb::FromSlice;
 
-use crate::config::Policy;
 use crate::error::{Error, Result};
-use crate::plan::{Fit, Gravity, Rgba, Variant};
-use crate::raster::{Layout, Raster};
-
-/// A rectangle of whole pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rect {
-    pub x: u32,
-    pub y: u32,
-    pub width: u32,
-    pub height: u32,
-}
-
-/// What the resize step is asked to do, with the policy's size box already applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Target {
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub fit: Fit,
-    pub gravity: Gravity,
-    pub enlarge: bool,
-}
-
-impl Target {
-    /// The variant's box; without width and height, the original size kept inside the
-    /// policy's maximum box (a huge original is never served at full size).
-    pub fn new(v: &Variant, policy: &Policy) -> Target {
-        if v.width.is_none() && v.height.is_none() {
-            return Target {
-                width: Some(policy.max_width),
-                height: Some(policy.max_height),
-                fit: Fit::Inside,
-                gravity: v.gravity,
-                enlarge: false,
-            };
-        }
-        Target {
-            width: v.width,
-            height: v.height,
-            fit: v.fit,
-            gravity: v.gravity,
-            enlarge: v.enlarge,
-        }
-    }
-}
-
-/// Where the pixels of one output come from and where they land, in display space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Geometry {
-    /// Output (canvas) size.
-    pub width: u32,
-    pub height: u32,
-    /// Size of the whole source image once scaled.
-    pub scaled_width: u32,
-    pub scaled_height: u32,
-    /// The visible part of the scaled image (`cover` crops, everything else keeps all).
-    pub crop: Rect,
-    /// Position of `crop` on the canvas; non-zero only for `contain` letterboxing.
-    pub left: u32,
-    pub top: u32,
-}
-
-impl Geometry {
-    /// True when the canvas is larger than the image (`contain` letterbox).
-    pub fn is_padded(&self) -> bool {
-        self.crop.width != self.width || self.crop.height != self.height
-    }
-
-    /// The rectangle of a source of `width`×`height` (display space; possibly shrunk on
-    /// load, so not the size the geometry was planned for) that becomes `crop`.
-    /// Cropping before resampling keeps `cover` cheap; rounding to whole source pixels
-    /// changes the scale by less than one source pixel over the crop.
-    pub fn source_rect(&self, width: u32, height: u32) -> Rect {
-        let (x, w) = source_span(self.crop.x, self.crop.width, self.scaled_width, width);
-        let (y, h) = source_span(self.crop.y, self.crop.height, self.scaled_height, height);
-        Rect {
-            x,
-            y,
-            width: w,
-            height: h,
-        }
-    }
-}
-
-fn source_span(start: u32, len: u32, scaled: u32, source: u32) -> (u32, u32) {
-    let source = source.max(1);
-    let factor = f64::from(source) / f64::from(scaled.max(1));
-    let from = ((f64::from(start) * factor).round() as u32).min(source - 1);
-    let to = ((f64::from(start + len) * factor).round() as u32).clamp(from + 1, source);
-    (from, to - from)
-}
-
-/// sharp's rounding of a scaled length (libvips `VIPS_ROUND_UINT`), never 0.
-fn scaled_len(len: u32, shrink: f64) -> u32 {
-    ((f64::from(len) / shrink + 0.5).floor() as u32).max(1)
-}
-
-/// Output geometry for a source of `src_width`×`src_height` display pixels.
-///
-/// Follows sharp's `resize()`: shrink factors per fit (`cover`/`outside` take the
-/// smaller, `contain`/`inside` the larger, `fill` each axis on its own), no
-/// enlargement unless asked (each factor clamped to ≥ 1, like `withoutEnlargement`),
-/// never below 1 px, sizes rounded half up. Then `cover` crops the scaled image to the
-/// box (never larger than the scaled image) with gravity, and `contain` pads it to the
-/// box (never smaller than the scaled image). Deviation: with only one of width/height,
-/// `fill` keeps the aspect ratio too (sharp would leave the other axis unscaled).
-pub fn geometry(src_width: u32, src_height: u32, t: &Target) -> Geometry {
-    let (sw, sh) = (f64::from(src_width.max(1)), f64::from(src_height.max(1)));
-    let (mut hshrink, mut vshrink) = match (t.width, t.height) {
-        (Some(w), Some(h)) => {
-            let (hs, vs) = (sw / f64::from(w.max(1)), sh / f64::from(h.max(1)));
-            match t.fit {
-                Fit::Cover | Fit::Outside => (hs.min(vs), hs.min(vs)),
-                Fit::Contain | Fit::Inside => (hs.max(vs), hs.max(vs)),
-                Fit::Fill => (hs, vs),
-            }
-        }
-        (Some(w), None) => (sw / f64::from(w.max(1)), sw / f64::from(w.max(1))),
-        (None, Some(h)) => (sh / f64::from(h.max(1)), sh / f64::from(h.max(1))),
-        (None, None) => (1.0, 1.0),
-    };
-    if !t.enlarge {
-        hshrink = hshrink.max(1.0);
-        vshrink = vshrink.max(1.0);
-    }
-    // Never shrink an axis below one pixel.
-    hshrink = hshrink.min(sw);
-    vshrink = vshrink.min(sh);
-
-    let scaled_width = scaled_len(src_width.max(1), hshrink);
-    let scaled_height = scaled_len(src_height.max(1), vshrink);
-    let box_width = t.width.unwrap_or(scaled_width).max(1);
-    let box_height = t.height.unwrap_or(scaled_height).max(1);
-    let full = Rect {
-        x: 0,
-        y: 0,
-        width: scaled_width,
-        height: scaled_height,
-    };
-
-    match t.fit {
-        Fit::Cover => {
-            let width = box_width.min(scaled_width);
-            let height = box_height.min(scaled_height);
-            let (x, y) = crop_offset(scaled_width - width, scaled_height - height, t.gravity);
-            Geometry {
-                width,
-                height,
-                scaled_width,
-                scaled_height,
-                crop: Rect {
-                    x,
-                    y,
-                    width,
-                    height,
-                },
-                left: 0,
-                top: 0,
-            }
-        }
-        Fit::Contain => {
-            let width = box_width.max(scaled_width);
-            let height = box_height.max(scaled_height);
-            let (left, top) = embed_offset(width - scaled_width, height - scaled_height, t.gravity);
-            Geometry {
-                width,
-                height,
-                scaled_width,
-                scaled_height,
-                crop: full,
-                left,
-                top,
-            }
-        }
-        Fit::Fill | Fit::Inside | Fit::Outside => Geometry {
-            width: scaled_width,
-            height: scaled_height,
-            scaled_width,
-            scaled_height,
-            crop: full,
-            left: 0,
-            top: 0,
-        },
-    }
-}
-
-/// Horizontal and vertical anchors of a gravity: 0 = start, 1 = centre, 2 = end.
-fn anchors(g: Gravity) -> (u8, u8) {
-    match g {
-        Gravity::Centre => (1, 1),
-        Gravity::North => (1, 0),
-        Gravity::NorthEast => (2, 0),
-        Gravity::East => (2, 1),
-        Gravity::SouthEast => (2, 2),
-        Gravity::South => (1, 2),
-        Gravity::SouthWest => (0, 2),
-        Gravity::West => (0, 1),
-        Gravity::NorthWest => (0, 0),
-    }
-}
-
-/// Crop offset given the overflow on each axis (sharp rounds the centre up).
-fn crop_offset(excess_x: u32, excess_y: u32, g: Gravity) -> (u32, u32) {
-    let place = |excess: u32, anchor: u8| match anchor {
-        0 => 0,
-        1 => excess.div_ceil(2),
-        _ => excess,
-    };
-    let (ax, ay) = anchors(g);
-    (place(excess_x, ax), place(excess_y, ay))
-}
-
-/// Letterbox offset given the free space on each axis (sharp rounds the centre down).
-fn embed_offset(free_x: u32, free_y: u32, g: Gravity) -> (u32, u32) {
-    let place = |free: u32, anchor: u8| match anchor {
-        0 => 0,
-        1 => free / 2,
-        _ => free,
-    };
-    let (ax, ay) = anchors(g);
-    (place(free_x, ax), place(free_y, ay))
-}
-
-/// EXIF orientations 5-8 swap width and height.
-pub fn swaps_axes(orientation: u8) -> bool {
-    (5..=8).contains(&orientation)
-}
-
-/// Smallest *stored* size a decoder may shrink to on load (JPEG DCT scaling) and
-/// still cover the scaled image at full resolution, whatever the EXIF orientation
-/// turns out to be: the orientation is only known after decoding, so this covers
-/// both the upright and the axis-swapping cases (identical for square boxes).
-/// `None` when no shrinking is possible.
-pub fn min_decode_size(stored_width: u32, stored_height: u32, t: &Target) -> Option<(u32, u32)> {
-    let upright = geometry(stored_width, stored_height, t);
-    let turned = geometry(stored_height, stored_width, t);
-    let width = upright
-        .scaled_width
-        .max(turned.scaled_height)
-        .min(stored_width);
-    let height = upright
-        .scaled_height
-        .max(turned.scaled_width)
-        .min(stored_height);
-    (width < stored_width || height < stored_height).then_some((width, height))
-}
-
-/// Maps a rectangle of the *oriented* image back to the stored pixels, for an image
-/// stored as `stored_width`×`stored_height` with EXIF `orientation` (0/junk = 1).
-pub fn stored_rect(r: Rect, stored_width: u32, stored_height: u32, orientation: u8) -> Rect {
-    let (w, h) = (stored_width, stored_height);
-    let (x, y, rw, rh) = (r.x, r.y, r.width, r.height);
-    let (sx, sy) = match orientation {
-        2 => (w - x - rw, y),
-        3 => (w - x - rw, h - y - rh),
-        4 => (x, h - y - rh),
-        5 => (y, x),
-        6 => (y, h - x - rw),
-        7 => (w - y - rh, h - x - rw),
-        8 => (w - y - rh, x),
-        _ => (x, y),
-    };
-    if swaps_axes(orientation) {
-        Rect {
-            x: sx,
-            y: sy,
-            width: rh,
-            height: rw,
-        }
-    } else {
-        Rect {
-            x: sx,
-            y: sy,
-            width: rw,
-            height: rh,
-        }
-    }
-}
+use crate::geometry::{Geometry, Rect};
+use crate::orient::stored_rect;
+use crate::raster::{try_zeroed, Layout, Raster};
+use crate::types::Orientation;
 
 /// Crops and resamples the *stored* pixels of an image with EXIF `orientation` to
 /// the crop box of `geometry` (which is in upright coordinates), so that turning the
 /// result upright afterwards gives the planned output. Resampling before orienting
 /// does the permutation on the small image.
-pub fn resample_stored(raster: Raster, geometry: &Geometry, orientation: u8) -> Result<Raster> {
+pub fn resample_stored(
+    raster: Raster,
+    geometry: &Geometry,
+    orientation: impl Into<Orientation>,
+) -> Result<Raster> {
+    let orientation = orientation.into();
     let (shown_width, shown_height) =
         crate::orient::oriented_size(raster.width, raster.height, orientation);
     let source = geometry.source_rect(shown_width, shown_height);
@@ -371,14 +100,6 @@ pub fn resample(src: Raster, rect: Rect, width: u32, height: u32) -> Result<Rast
     Ok(Raster::new(width, height, src.layout, out))
 }
 
-fn try_zeroed(len: usize) -> Result<Vec<u8>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| Error::limit_exceeded("out of memory for the output pixels"))?;
-    v.resize(len, 0);
-    Ok(v)
-}
-
 fn crop(src: &Raster, rect: Rect) -> Raster {
     let channels = src.layout.channels();
     let row_len = rect.width as usize * channels;
@@ -404,83 +125,12 @@ fn gray_alpha_to_rgba(src: &Raster) -> Raster {
     Raster::new(src.width, src.height, Layout::Rgba, data)
 }
 
-/// True when some pixel is not fully opaque.
-pub fn has_transparency(r: &Raster) -> bool {
-    match r.layout {
-        Layout::Rgba => r.data.chunks_exact(4).any(|p| p[3] != 255),
-        Layout::GrayAlpha => r.data.chunks_exact(2).any(|p| p[1] != 255),
-        Layout::Gray | Layout::Rgb | Layout::Cmyk => false,
-    }
-}
-
-/// Places `image` on a `g.width`×`g.height` canvas of `background` at (`g.left`,
-/// `g.top`) (`contain` letterbox); returns it untouched when there is no padding.
-/// The canvas is RGBA when `keep_alpha` and the image or background is translucent,
-/// else RGB with the image flattened onto the background.
-pub fn embed(image: Raster, g: &Geometry, background: Rgba, keep_alpha: bool) -> Result<Raster> {
-    if !g.is_padded() {
-        return Ok(image);
-    }
-    if image.width > g.width.saturating_sub(g.left) || image.height > g.height.saturating_sub(g.top)
-    {
-        return Err(Error::internal("embed: image larger than the canvas"));
-    }
-    let translucent = background.a != 255 || has_transparency(&image);
-    let layout = if keep_alpha && translucent {
-        Layout::Rgba
-    } else {
-        Layout::Rgb
-    };
-    let channels = layout.channels();
-    let bg = [background.r, background.g, background.b, background.a];
-    let mut data = try_zeroed(g.width as usize * g.height as usize * channels)?;
-    for px in data.chunks_exact_mut(channels) {
-        px.copy_from_slice(&bg[..channels]);
-    }
-    let canvas_row = g.width as usize * channels;
-    let in_channels = image.layout.channels();
-    for (y, row) in image
-        .data
-        .chunks_exact(image.width as usize * in_channels)
-        .enumerate()
-    {
-        let start = (g.top as usize + y) * canvas_row + g.left as usize * channels;
-        let out = &mut data[start..start + image.width as usize * channels];
-        for (o, p) in out
-            .chunks_exact_mut(channels)
-            .zip(row.chunks_exact(in_channels))
-        {
-            let rgba = to_rgba(image.layout, p);
-            if channels == 4 {
-                o.copy_from_slice(&rgba);
-            } else {
-                o.copy_from_slice(&flatten(rgba, background));
-            }
-        }
-    }
-    Ok(Raster::new(g.width, g.height, layout, data))
-}
-
-fn to_rgba(layout: Layout, p: &[u8]) -> [u8; 4] {
-    match layout {
-        Layout::Gray => [p[0], p[0], p[0], 255],
-        Layout::GrayAlpha => [p[0], p[0], p[0], p[1]],
-        Layout::Rgb => [p[0], p[1], p[2], 255],
-        // CMYK never reaches here (converted by the colour step); treat as opaque.
-        Layout::Rgba | Layout::Cmyk => [p[0], p[1], p[2], p[3]],
-    }
-}
-
-/// Composites a straight-alpha pixel over an opaque background colour.
-pub fn flatten(p: [u8; 4], bg: Rgba) -> [u8; 3] {
-    let a = u32::from(p[3]);
-    let mix = |c: u8, b: u8| ((u32::from(c) * a + u32::from(b) * (255 - a) + 127) / 255) as u8;
-    [mix(p[0], bg.r), mix(p[1], bg.g), mix(p[2], bg.b)]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::composite::embed;
+    use crate::geometry::{geometry, min_decode_size, Target};
+    use crate::types::{Fit, Gravity, Rgba};
 
     fn target(w: Option<u32>, h: Option<u32>, fit: Fit) -> Target {
         Target {
@@ -833,7 +483,11 @@ mod tests {
     fn stored_rect_matches_pixel_mapping() {
         let (w, h) = (7u32, 4u32);
         for o in 0..=9u8 {
-            let (dw, dh) = if swaps_axes(o) { (h, w) } else { (w, h) };
+            let (dw, dh) = if crate::orient::swaps_axes(o) {
+                (h, w)
+            } else {
+                (w, h)
+            };
             let r = Rect {
                 x: 1,
                 y: 2,

@@ -1,0 +1,36 @@
+// V8 flags for the wasm core, chosen per handler and set before its module is compiled
+// (call `applyV8Flags` before `loadShim`). Measured on Node 20 / V8 11.3 (bench notes,
+// "Cold start"); the deployed nodejs22.x (V8 12.4) has the same defaults: lazy
+// compilation, Liftoff first, dynamic tier-up to TurboFan on background threads.
+import v8 from 'node:v8';
+
+/**
+ * Both handlers: `--wasm-lazy-validation`. Compiling the 3.9 MB module validated every
+ * function up front: 20 ms of CPU, 8 ms with validation at each function's first
+ * call. Our module comes from rustc + wasm-bindgen, so nothing is left to catch early.
+ */
+const COMMON = ['--wasm-lazy-validation'];
+
+/**
+ * viewer-request: the same. `--liftoff-only` measured ~15 % less CPU for a cold
+ * container doing 200 requests (its calls are microseconds of URL rules, so TurboFan
+ * never pays back), but flags are per process and `scripts/dev` and the handler tests
+ * load both handlers in one: it would make the origin's images 1.9x slower there.
+ */
+export const VIEWER_V8_FLAGS = [...COMMON];
+
+/**
+ * origin-response: otherwise V8's defaults. Measured per-request CPU of T2 (hato.jpg)
+ * in one process, requests 1, 2, 3 and the steady state: default 255, 86, 61, 51 ms;
+ * `--liftoff-only` 115, 97, 96, 97 ms (the first request's TurboFan compiles gone, but
+ * every later image 1.9x slower: a container serves many); a 500x larger
+ * `--wasm-tiering-budget` 208, 99, 100, 53 ms. `--no-liftoff` and
+ * `--no-wasm-lazy-compilation` compile far more at init than one image uses.
+ */
+export const ORIGIN_V8_FLAGS = [...COMMON];
+
+/** Sets `flags` once per process; must run before the wasm module is compiled. */
+export function applyV8Flags(flags) {
+  for (const flag of flags) v8.setFlagsFromString(flag);
+  return flags;
+}
