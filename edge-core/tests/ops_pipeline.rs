@@ -305,7 +305,11 @@ fn watermark_changes_only_its_corner() {
 fn readme_examples_give_the_documented_derived_keys() {
     use edge_core::request::parse_query;
     use edge_core::{key, plan, Policy};
-    let policy = Policy::default();
+    // The README shows the key forms without negotiation (as with `fm=source`).
+    let policy = Policy {
+        auto_format_by_default: false,
+        ..Policy::default()
+    };
     for (query, want) in [
         (
             "w=400&h=400&fit=cover&pos=entropy",
