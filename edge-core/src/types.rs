@@ -154,6 +154,22 @@ pub enum Gravity {
 }
 
 impl Gravity {
+    /// Horizontal and vertical anchors: 0 = start, 1 = centre, 2 = end (where `cover`
+    /// crops, `contain` places, and a watermark sits).
+    pub fn anchors(self) -> (u8, u8) {
+        match self {
+            Gravity::Centre => (1, 1),
+            Gravity::North => (1, 0),
+            Gravity::NorthEast => (2, 0),
+            Gravity::East => (2, 1),
+            Gravity::SouthEast => (2, 2),
+            Gravity::South => (1, 2),
+            Gravity::SouthWest => (0, 2),
+            Gravity::West => (0, 1),
+            Gravity::NorthWest => (0, 0),
+        }
+    }
+
     pub const ALL: [Gravity; 9] = [
         Gravity::Centre,
         Gravity::North,

@@ -18,21 +18,6 @@ installed_version() {
 if [ -x "$venv/bin/ministack" ] && [ "$(installed_version)" = "$MINISTACK_VERSION" ]; then
   exit 0
 fi
-if ! command -v python3 >/dev/null; then
-  echo "setup-aws: python3 is missing (apt-get install python3 python3-venv)" >&2
-  exit 1
-fi
-# Debian splits venv support (ensurepip) into python3-venv; install it when we can.
-if ! python3 -c 'import ensurepip' 2>/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get install -y -q python3-venv >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q python3-venv >/dev/null; }
-  else
-    echo "setup-aws: python3 has no venv support (apt-get install python3-venv)" >&2
-    exit 1
-  fi
-fi
-echo "setup-aws: installing ministack $MINISTACK_VERSION into .tools/aws-venv" >&2
-rm -rf "$venv"
-python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check --no-input "ministack==$MINISTACK_VERSION"
+. "$repo/scripts/lib/pyvenv.sh"
+make_pinned_venv setup-aws "$venv" ministack "$MINISTACK_VERSION"
 echo "setup-aws: ministack $(installed_version)" >&2

@@ -11,21 +11,6 @@ venv="$repo/.tools/venv"
 if [ -x "$venv/bin/cfn-lint" ] && [ "$("$venv/bin/cfn-lint" --version 2>/dev/null)" = "cfn-lint $CFN_LINT_VERSION" ]; then
   exit 0
 fi
-if ! command -v python3 >/dev/null; then
-  echo "setup-cfn-lint: python3 is missing (apt-get install python3 python3-venv)" >&2
-  exit 1
-fi
-# Debian splits venv support (ensurepip) into python3-venv; install it when we can.
-if ! python3 -c 'import ensurepip' 2>/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get install -y -q python3-venv >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q python3-venv >/dev/null; }
-  else
-    echo "setup-cfn-lint: python3 has no venv support (apt-get install python3-venv)" >&2
-    exit 1
-  fi
-fi
-echo "setup-cfn-lint: installing cfn-lint $CFN_LINT_VERSION into .tools/venv" >&2
-rm -rf "$venv"
-python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check --no-input "cfn-lint==$CFN_LINT_VERSION"
+. "$repo/scripts/lib/pyvenv.sh"
+make_pinned_venv setup-cfn-lint "$venv" cfn-lint "$CFN_LINT_VERSION"
 "$venv/bin/cfn-lint" --version

@@ -36,6 +36,10 @@ import {
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 
+import { accepts, freePort } from './s3server.mjs';
+
+export { freePort };
+
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const VENV = join(REPO, '.tools/aws-venv');
 export const MINISTACK = join(VENV, 'bin/ministack');
@@ -52,25 +56,6 @@ export function ensureLocalAws() {
   const setup = spawnSync('bash', [join(REPO, 'scripts/lib/setup-aws.sh')], { encoding: 'utf8' });
   if (setup.status !== 0) throw new Error(`scripts/lib/setup-aws.sh failed:\n${setup.stdout}${setup.stderr}`);
   return MINISTACK;
-}
-
-export async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Endpoint variables for a process that should use the server at `endpoint`. */

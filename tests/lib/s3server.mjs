@@ -19,7 +19,8 @@ export function findS3sFs() {
   return existsSync(cargoBin) ? cargoBin : undefined;
 }
 
-async function freePort() {
+/** A free TCP port on 127.0.0.1 (shared by the local servers' helpers). */
+export async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
@@ -27,7 +28,8 @@ async function freePort() {
   return port;
 }
 
-async function accepts(port) {
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export async function accepts(port) {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

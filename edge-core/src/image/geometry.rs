@@ -4,6 +4,7 @@
 //! sharp does; `orient::stored_rect` maps a display rectangle back to stored pixels.
 
 use crate::config::Policy;
+use crate::error::{Error, Result};
 use crate::types::{Fit, Gravity, Variant};
 
 /// A rectangle of whole pixels.
@@ -188,21 +189,6 @@ pub fn geometry(src_width: u32, src_height: u32, t: &Target) -> Geometry {
     }
 }
 
-/// Horizontal and vertical anchors of a gravity: 0 = start, 1 = centre, 2 = end.
-fn anchors(g: Gravity) -> (u8, u8) {
-    match g {
-        Gravity::Centre => (1, 1),
-        Gravity::North => (1, 0),
-        Gravity::NorthEast => (2, 0),
-        Gravity::East => (2, 1),
-        Gravity::SouthEast => (2, 2),
-        Gravity::South => (1, 2),
-        Gravity::SouthWest => (0, 2),
-        Gravity::West => (0, 1),
-        Gravity::NorthWest => (0, 0),
-    }
-}
-
 /// Crop offset given the overflow on each axis (sharp rounds the centre up).
 fn crop_offset(excess_x: u32, excess_y: u32, g: Gravity) -> (u32, u32) {
     let place = |excess: u32, anchor: u8| match anchor {
@@ -210,7 +196,7 @@ fn crop_offset(excess_x: u32, excess_y: u32, g: Gravity) -> (u32, u32) {
         1 => excess.div_ceil(2),
         _ => excess,
     };
-    let (ax, ay) = anchors(g);
+    let (ax, ay) = g.anchors();
     (place(excess_x, ax), place(excess_y, ay))
 }
 
@@ -221,7 +207,7 @@ fn embed_offset(free_x: u32, free_y: u32, g: Gravity) -> (u32, u32) {
         1 => free / 2,
         _ => free,
     };
-    let (ax, ay) = anchors(g);
+    let (ax, ay) = g.anchors();
     (place(free_x, ax), place(free_y, ay))
 }
 
@@ -253,4 +239,26 @@ pub fn decode_floor(
         .max(turned.scaled_width)
         .min(stored_height);
     (width < stored_width || height < stored_height).then_some((width, height))
+}
+
+impl Geometry {
+    /// The output is within the policy's box and pixel count (one message for every
+    /// caller: stills and animations).
+    pub fn check_within(&self, policy: &Policy) -> Result<()> {
+        let pixels = u64::from(self.width) * u64::from(self.height);
+        if self.width > policy.max_width
+            || self.height > policy.max_height
+            || pixels > policy.max_output_pixels
+        {
+            return Err(Error::limit_exceeded(format!(
+                "output {}x{} is over the limits ({}x{}, {} pixels)",
+                self.width,
+                self.height,
+                policy.max_width,
+                policy.max_height,
+                policy.max_output_pixels
+            )));
+        }
+        Ok(())
+    }
 }

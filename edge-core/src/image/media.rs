@@ -19,7 +19,7 @@ use crate::decode::svg;
 use crate::encode;
 use crate::encode::gif::AnimationFrame;
 use crate::error::{Error, Result};
-use crate::geometry::{self, Geometry, Target};
+use crate::geometry::{self, Target};
 use crate::resize;
 use crate::sniff;
 use crate::types::{Format, OutputFormat, Rgba, SourceFormat, Variant};
@@ -94,7 +94,7 @@ fn transform_animated(
     info.check_limits(&cfg.limits)?;
     let target = Target::new(v, &cfg.policy);
     let geometry = geometry::geometry(info.width, info.height, &target);
-    check_output_size(&geometry, &cfg.policy)?;
+    geometry.check_within(&cfg.policy)?;
     let output_pixels =
         u64::from(geometry.width) * u64::from(geometry.height) * u64::from(info.frames);
     if output_pixels > cfg.limits.max_animation_pixels {
@@ -143,7 +143,7 @@ fn transform_svg(input: &[u8], v: &Variant, cfg: &Config) -> Result<Output> {
     let mut target = Target::new(v, &cfg.policy);
     target.enlarge = v.width.is_some() || v.height.is_some();
     let geometry = geometry::geometry(image.width, image.height, &target);
-    check_output_size(&geometry, &cfg.policy)?;
+    geometry.check_within(&cfg.policy)?;
     let raster = svg::render(
         &image,
         geometry.scaled_width,
@@ -170,18 +170,4 @@ fn transform_svg(input: &[u8], v: &Variant, cfg: &Config) -> Result<Output> {
         width: raster.width,
         height: raster.height,
     })
-}
-
-fn check_output_size(g: &Geometry, policy: &Policy) -> Result<()> {
-    let pixels = u64::from(g.width) * u64::from(g.height);
-    if g.width > policy.max_width
-        || g.height > policy.max_height
-        || pixels > policy.max_output_pixels
-    {
-        return Err(Error::limit_exceeded(format!(
-            "output {}x{} is over the limits ({}x{}, {} pixels)",
-            g.width, g.height, policy.max_width, policy.max_height, policy.max_output_pixels
-        )));
-    }
-    Ok(())
 }

@@ -143,8 +143,9 @@ impl<'a> Job<'a> {
         let upright = geometry::geometry(uw, uh, &target);
         let turned = geometry::geometry(tw, th, &target);
         let policy = &self.cfg.policy;
-        check_output_size(&upright, policy)
-            .or_else(|e| check_output_size(&turned, policy).map_err(|_| e))?;
+        upright
+            .check_within(policy)
+            .or_else(|e| turned.check_within(policy).map_err(|_| e))?;
         // A region is decoded at full size (its share of a shrunk image would need
         // its own floor); `rot` swaps which geometry matches the stored axes.
         let min_decode_size = match (v.ops.rect, sideways) {
@@ -205,7 +206,7 @@ impl<'a> Job<'a> {
         } else {
             geometry::geometry(source.width, source.height, &plan.target)
         };
-        check_output_size(&geometry, &self.cfg.policy)?;
+        geometry.check_within(&self.cfg.policy)?;
         let mut frame = Frame {
             variant: v,
             policy: &self.cfg.policy,
@@ -445,20 +446,6 @@ pub fn output_format(
                 .unwrap_or(legacy)
         }
     }
-}
-
-fn check_output_size(g: &Geometry, policy: &Policy) -> Result<()> {
-    let pixels = u64::from(g.width) * u64::from(g.height);
-    if g.width > policy.max_width
-        || g.height > policy.max_height
-        || pixels > policy.max_output_pixels
-    {
-        return Err(Error::limit_exceeded(format!(
-            "output {}x{} is over the limits ({}x{}, {} pixels)",
-            g.width, g.height, policy.max_width, policy.max_height, policy.max_output_pixels
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::raster::{Layout, Raster};
 use crate::resize;
-use crate::types::Gravity;
 use crate::watermarks::Placement;
 
 /// Size and top-left position of the mark on an `out_width`×`out_height` output, for
@@ -39,26 +38,12 @@ pub fn layout(out: (u32, u32), mark: (u32, u32), p: &Placement) -> Rect {
             _ => free.saturating_sub(margin),
         }
     };
-    let (ax, ay) = anchors(p.gravity);
+    let (ax, ay) = p.gravity.anchors();
     Rect {
         x: place(out.0, width, ax),
         y: place(out.1, height, ay),
         width,
         height,
-    }
-}
-
-fn anchors(g: Gravity) -> (u8, u8) {
-    match g {
-        Gravity::Centre => (1, 1),
-        Gravity::North => (1, 0),
-        Gravity::NorthEast => (2, 0),
-        Gravity::East => (2, 1),
-        Gravity::SouthEast => (2, 2),
-        Gravity::South => (1, 2),
-        Gravity::SouthWest => (0, 2),
-        Gravity::West => (0, 1),
-        Gravity::NorthWest => (0, 0),
     }
 }
 
@@ -153,6 +138,7 @@ pub fn composite(mut base: Raster, mark: &Raster, left: u32, top: u32, opacity: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::Gravity;
 
     fn placement(gravity: Gravity) -> Placement {
         Placement {
