@@ -1,6 +1,8 @@
 // CloudFront event plumbing shared by both handlers: headers in CloudFront's shape,
 // HTTP errors, generated error responses and the structured log line.
 
+import { logEvent } from './log.mjs';
+
 const REASONS = {
   200: 'OK',
   307: 'Temporary Redirect',
@@ -12,7 +14,14 @@ const REASONS = {
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
+
+/**
+ * Headers every generated response carries: browsers must not sniff an error body or
+ * an image into something executable.
+ */
+export const SAFETY_HEADERS = { 'x-content-type-options': 'nosniff' };
 
 // Error bodies carry caller-controlled text (parameter values, keys); keep them far below
 // the 40 KB viewer limit for generated responses.
@@ -79,6 +88,7 @@ export function errorResponse(error, extraHeaders = {}) {
     headers: cfHeaders({
       'content-type': 'application/json',
       'cache-control': error.status < 500 ? 'public, max-age=60' : 'no-store',
+      ...SAFETY_HEADERS,
       ...extraHeaders,
     }),
     body: errorBody(error),
@@ -94,7 +104,10 @@ export function errorBody(error) {
   return JSON.stringify({ status: error.status, code: error.code, message });
 }
 
-/** One structured JSON log line (CloudWatch parses JSON lines). */
+/**
+ * One structured JSON log line with CloudWatch EMF metrics (see log.mjs). `fields.handler`
+ * names the function; an HttpError's trap `detail` is logged, never sent.
+ */
 export function logLine(fields) {
-  console.log(JSON.stringify(fields));
+  logEvent({ function: fields.handler, ...fields });
 }

@@ -80,9 +80,20 @@ export async function headObject(client, bucket, key, abortSignal) {
 
 /**
  * GetObject, reading at most `maxBytes` (413 beyond that, before buffering it all).
- * Returns `{ body, etag, contentType }` or null when the object is absent.
+ * Returns `{ body, etag, contentType }` or null when the object is absent. A body cut
+ * off mid-way (reset, truncation) is fetched once more if the deadline allows: the
+ * SDK retries failed calls, but not a body that fails after the headers arrived.
  */
 export async function getObject(client, bucket, key, maxBytes, abortSignal) {
+  try {
+    return await getObjectOnce(client, bucket, key, maxBytes, abortSignal);
+  } catch (err) {
+    if (!err?.bodyFailed || abortSignal?.aborted) throw err;
+    return getObjectOnce(client, bucket, key, maxBytes, abortSignal);
+  }
+}
+
+async function getObjectOnce(client, bucket, key, maxBytes, abortSignal) {
   let res;
   try {
     res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
@@ -99,7 +110,7 @@ export async function getObject(client, bucket, key, maxBytes, abortSignal) {
   } catch (err) {
     res.Body?.destroy?.();
     if (err instanceof HttpError) throw err;
-    throw s3Failure('GetObject', err);
+    throw Object.assign(s3Failure('GetObject', err), { bodyFailed: true });
   }
 }
 

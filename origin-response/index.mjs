@@ -11,10 +11,11 @@ applyV8Flags(ORIGIN_V8_FLAGS);
 // Loaded and configured once per container, during Lambda's init phase.
 const { shim, config } = await loadConfiguredShim(new URL('../edge-shim/pkg/', import.meta.url));
 
-// Origin-response functions may run 30 s; S3 calls must be done well before that.
-const S3_BUDGET_MS = 20_000;
+// Origin-response functions may run 30 s: the S3 calls and the transform together must
+// be done well before that (cold start and the answer need the rest).
+const REQUEST_BUDGET_MS = 25_000;
 
-const deps = { shim, s3ClientFor, maxInputBytes: config.limits.maxInputBytes, budgetMs: S3_BUDGET_MS };
+const deps = { shim, s3ClientFor, maxInputBytes: config.limits.maxInputBytes, budgetMs: REQUEST_BUDGET_MS };
 
 export async function handler(event) {
   return handleOriginResponse(event, deps);

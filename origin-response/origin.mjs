@@ -8,6 +8,7 @@
 // an object that already existed before that miss (CloudFront cannot read what we
 // write), we answer 502 instead of redirecting again.
 
+import { checkTransformFits, deadlineFrom } from '../lambda-common/deadline.mjs';
 import { errorResponse, headerValue, HttpError, logLine, toHttpError } from '../lambda-common/http.mjs';
 import { ensureWatermark } from '../lambda-common/watermarks.mjs';
 import { derivedPutParams } from '../lambda-common/derived.mjs';
@@ -16,9 +17,13 @@ import { fitsGenerated, imageResponse, redirectResponse } from './respond.mjs';
 
 const MISS_STATUSES = new Set(['403', '404']);
 
+// Time kept after the transform for the PUT and the answer.
+const PUT_RESERVE_MS = 2000;
+
 /**
  * Handle one origin-response event. `deps`: `shim` (full edge-shim), `s3ClientFor(region)`,
- * `maxInputBytes` (from the core's effective config), `budgetMs` (deadline for all S3 calls).
+ * `maxInputBytes` (from the core's effective config), `budgetMs` (one deadline for the S3
+ * calls and the transform together, counted from the start of the invocation).
  */
 export async function handleOriginResponse(event, deps) {
   const started = performance.now();
@@ -27,11 +32,12 @@ export async function handleOriginResponse(event, deps) {
   const timings = {};
   let result;
   try {
-    result = await respond(cf, deps, log, timings);
+    result = await respond(cf, deps, log, timings, deadlineFrom(started, deps.budgetMs));
   } catch (err) {
     const error = toHttpError(err);
     log.code = error.code;
-    log.message = error.message;
+    log.message = error.detail ?? error.message;
+    if (error.trap) log.trap = true;
     result = errorResponse(error);
   }
   timings.total = ms(started);
@@ -39,7 +45,7 @@ export async function handleOriginResponse(event, deps) {
   return result;
 }
 
-async function respond(cf, deps, log, timings) {
+async function respond(cf, deps, log, timings, deadline) {
   const { request, response } = cf ?? {};
   if (!isObject(request) || !isObject(response) || typeof request.uri !== 'string') {
     throw new HttpError(400, 'invalid_event', 'not a CloudFront origin-response event');
@@ -53,9 +59,10 @@ async function respond(cf, deps, log, timings) {
   }
   const { key } = variant;
   log.key = key;
+  log.format = variant.format;
   const origin = s3Origin(request.origin);
   const s3 = deps.s3ClientFor(origin.region);
-  const signal = AbortSignal.timeout(deps.budgetMs);
+  const signal = deadline.signal();
   const derivedKey = origin.keyPrefix + key;
   const timed = stageTimer(timings);
 
@@ -85,6 +92,7 @@ async function respond(cf, deps, log, timings) {
   );
   if (!original) throw new HttpError(404, 'not_found', 'original image not found');
   log.bytesIn = original.body.length;
+  checkTransformFits(deps.shim.estimateCost?.(original.body, key), deadline, PUT_RESERVE_MS);
 
   // wm=NAME: the watermark image from the same bucket, decoded once per ETag.
   const mark = deps.shim.watermarkFor(key);
@@ -98,6 +106,7 @@ async function respond(cf, deps, log, timings) {
   // The core's own stages inside `transform` (decode, resize, colour, encode, ...).
   for (const [stage, ms] of Object.entries(output.timings ?? {})) timings[`wasm-${stage}`] = Math.round(ms);
   Object.assign(log, { bytesOut: output.body.length, width: output.width, height: output.height, format: output.format });
+  if (output.timings) log.coreTimings = output.timings;
 
   let putError;
   const putResult = await timed('put', () =>

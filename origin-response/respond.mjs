@@ -1,7 +1,7 @@
 // Generated responses of the origin-response handler.
 
 import { IMMUTABLE } from '../lambda-common/derived.mjs';
-import { cfHeaders } from '../lambda-common/http.mjs';
+import { cfHeaders, SAFETY_HEADERS } from '../lambda-common/http.mjs';
 
 export { IMMUTABLE };
 
@@ -32,6 +32,7 @@ export function imageResponse(originResponse, image, timings) {
         // must not hand this body to a browser with another Accept.
         vary: image.negotiated ? 'accept' : undefined,
         'server-timing': serverTiming(timings),
+        ...SAFETY_HEADERS,
       }),
     },
     body: Buffer.from(image.body.buffer, image.body.byteOffset, image.body.length).toString('base64'),
@@ -54,6 +55,7 @@ export function redirectResponse(originResponse, location, timings) {
         location,
         'cache-control': 'no-store',
         'server-timing': serverTiming(timings),
+        ...SAFETY_HEADERS,
       }),
     },
   };

@@ -52,6 +52,7 @@ let out;
 let viewer;
 let origin;
 const logged = [];
+const logSinks = [];
 let realLog;
 
 function unzip(zip, dir) {
@@ -86,13 +87,20 @@ before(async () => {
   for (const name of ['viewer-request', 'origin-response']) unzip(join(out, `${name}.zip`), join(out, name));
   ({ handler: viewer } = await import(pathToFileURL(join(out, 'viewer-request/index.mjs')).href));
   ({ handler: origin } = await import(pathToFileURL(join(out, 'origin-response/index.mjs')).href));
-  // Every log line the handlers write, to check that no key leaks.
+  // Every log line the handlers write, to check that no key leaks (lambda-common/log.mjs
+  // writes to stdout through its sink; each bundle has its own copy).
   realLog = console.log;
   console.log = (...args) => logged.push(args.join(' '));
+  for (const name of ['viewer-request', 'origin-response']) {
+    const { setLogSink } = await import(pathToFileURL(join(out, name, 'lambda-common/log.mjs')).href);
+    setLogSink((line) => logged.push(line));
+    logSinks.push(setLogSink);
+  }
 });
 
 after(async () => {
   if (realLog) console.log = realLog;
+  for (const setLogSink of logSinks) setLogSink(undefined);
   s3?.destroy();
   await server?.stop();
   if (out) rmSync(out, { recursive: true, force: true });

@@ -31,7 +31,7 @@ export function handleViewerRequest(event, shim) {
       uri: stringOr(request?.uri),
       status: error.status,
       code: error.code,
-      message: error.message,
+      message: error.detail ?? error.message,
     });
     // A viewer-request answer is a decision about this one request (a signature, an
     // expiry, a parameter): never worth caching, and an expired URL must not linger.

@@ -4,6 +4,8 @@
 //! | room | job |
 //! | --- | --- |
 //! | `sniff` | magic bytes, per-format header probes (`sniff/`), limit checks before any pixel buffer |
+//! | `bounds` | header facts that bound the work before a decoder runs: JPEG header orientation and least scan data, WebP metadata chunks bounded by the bytes present |
+//! | `cost` | work (ms) and memory of a transform from the header; memory reserved before any codec runs |
 //! | `bmff` | the one ISO-BMFF box walker and HEIF item tables (AVIF probe and decoder) |
 //! | `decode` | JPEG (shrink-on-load), PNG, GIF, WebP, AVIF → `Raster` + orientation + ICC |
 //! | `pipeline` | the job context and the ordered list of steps (`pipeline::STEPS`) |
@@ -20,8 +22,10 @@
 //! branches that tune them); they belong to this half all the same.
 
 pub mod bmff;
+mod bounds;
 pub mod colour;
 pub mod composite;
+pub mod cost;
 #[path = "decode/mod.rs"]
 pub mod decode;
 #[path = "encode/mod.rs"]

@@ -25,8 +25,8 @@ pub mod image;
 // paths stay as short as the request half's.
 #[cfg(feature = "codecs")]
 pub use image::{
-    bmff, colour, composite, decode, encode, filter, geometry, media, orient, pipeline, raster,
-    resize, rotate, smartcrop, sniff, watermark,
+    bmff, colour, composite, cost, decode, encode, filter, geometry, media, orient, pipeline,
+    raster, resize, rotate, smartcrop, sniff, watermark,
 };
 
 pub use config::{Config, Limits, Policy};

@@ -22,8 +22,26 @@ thread_local! {
 }
 
 fn config() -> Rc<Config> {
-    console_error_panic_hook::set_once();
+    install_panic_hook();
     CONFIG.with(|c| Rc::clone(&c.borrow()))
+}
+
+/// A panic aborts the instance (a trap). Instead of a multi-line report on stderr, the
+/// hook leaves a one-line message in `globalThis.__edgeShimPanic`, which the loader
+/// (lambda-common/wasm.mjs) puts into the request's JSON log line before replacing the
+/// instance.
+fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = info.to_string().replace('\n', " | ");
+            let _ = Reflect::set(
+                &js_sys::global(),
+                &JsValue::from_str("__edgeShimPanic"),
+                &JsValue::from_str(&message),
+            );
+        }));
+    });
 }
 
 /// A JS `Error` with the core error's `status`, `code` and `message`.
@@ -63,7 +81,7 @@ fn config_object(config: &Config) -> Result<JsValue, JsValue> {
 /// and keeps the previous one.
 #[wasm_bindgen]
 pub fn configure(json: &str) -> Result<JsValue, JsValue> {
-    console_error_panic_hook::set_once();
+    install_panic_hook();
     let config = edge_core::load_config(json).map_err(js_error)?;
     let effective = config_object(&config)?;
     CONFIG.with(|c| *c.borrow_mut() = Rc::new(config));
@@ -73,7 +91,7 @@ pub fn configure(json: &str) -> Result<JsValue, JsValue> {
 /// Like `configure`, without installing anything: the effective config, or a throw.
 #[wasm_bindgen(js_name = validateConfig)]
 pub fn validate_config(json: &str) -> Result<JsValue, JsValue> {
-    console_error_panic_hook::set_once();
+    install_panic_hook();
     config_object(&edge_core::load_config(json).map_err(js_error)?)
 }
 
@@ -235,6 +253,19 @@ mod codecs {
             edge_core::request::decision::parse_derived_key(derived_key, &config)
                 .map_err(js_error)?;
         run(input, &variant, &config)
+    }
+
+    /// Origin side: estimated work (ms) to produce `derivedKey` from the original's
+    /// bytes, from the header alone (throws like `transformDerived` for an input it
+    /// would refuse). The handler refuses variants that cannot fit its deadline.
+    #[wasm_bindgen(js_name = estimateCost)]
+    pub fn estimate_cost(input: &[u8], derived_key: &str) -> Result<f64, JsValue> {
+        let config = config();
+        let (_original, variant) =
+            edge_core::request::decision::parse_derived_key(derived_key, &config)
+                .map_err(js_error)?;
+        let estimate = edge_core::cost::estimate(input, &variant, &config).map_err(js_error)?;
+        Ok(estimate.work_ms as f64)
     }
 
     /// Several derived keys of one original, decoded once (at no more resolution than

@@ -30,13 +30,12 @@ pub(super) fn decode(bytes: &[u8], header: Header, limits: &Limits) -> Result<De
         SourceFormat::Webp => {
             let mut d = WebPDecoder::new(Cursor::new(bytes)).map_err(err)?;
             d.set_limits(image_limits).map_err(err)?;
-            // Broken metadata chunks must not cost the image.
-            let orientation = d
-                .exif_metadata()
-                .ok()
-                .flatten()
-                .map(|e| orient::from_exif(&e));
-            let icc = d.icc_profile().ok().flatten();
+            // Metadata from our own chunk walk, bounded by the bytes present: the
+            // decoder would allocate whatever a chunk's size field claims (2 GiB from
+            // an 8 KB file). Broken metadata chunks must not cost the image.
+            let meta = crate::image::bounds::webp_metadata(bytes, limits);
+            let orientation = meta.exif.map(orient::from_exif);
+            let icc = meta.icc.map(<[u8]>::to_vec);
             (read(d, header, limits)?, orientation.unwrap_or(1), icc)
         }
         _ => {

@@ -47,7 +47,10 @@ pub fn decode_probed(
 ) -> Result<Decoded> {
     let header = probe.header;
     let decoded = match &probe.detail {
-        Detail::Jpeg(frame) => guarded(|| jpeg::decode(bytes, header, frame, limits, min_size))?,
+        Detail::Jpeg(frame) => {
+            crate::image::bounds::check_jpeg_data(bytes, frame, header.width, header.height)?;
+            guarded(|| jpeg::decode(bytes, header, frame, limits, min_size))?
+        }
         Detail::Png { .. } => {
             sniff::check_decode_bytes(probe.full_decode_bytes(), limits)?;
             guarded(|| png::decode(bytes, header, limits))?
@@ -82,6 +85,11 @@ pub fn decode_probed(
         ));
     }
     Ok(decoded)
+}
+
+/// The JPEG IDCT scale (1, 2, 4 or 8 eighths) `decode` picks for `min_size`.
+pub(crate) fn jpeg_scale(width: u32, height: u32, min_size: Option<(u32, u32)>) -> u32 {
+    jpeg::choose_scale(width, height, min_size)
 }
 
 /// Run a codec, turning a panic into `corrupt_image` (native builds unwind; in wasm

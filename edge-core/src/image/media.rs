@@ -34,8 +34,19 @@ pub struct Output {
     pub height: u32,
 }
 
-/// Answers for SVG and animated inputs; `Ok(None)`: use the still pipeline.
-pub fn transform_special(input: &[u8], v: &Variant, cfg: &Config) -> Result<Option<Output>> {
+/// Which job an input and variant take, decided from the header alone (the cost
+/// estimate and [`transform_special`] share it, so both agree on the path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    /// An SVG document: rasterised at the output size.
+    Svg,
+    /// An animated GIF/WebP that stays animated, in `format`.
+    Animated { info: AnimationInfo, format: Format },
+}
+
+/// The special job for `input`, or `None` for the still pipeline. Applies the byte and
+/// header limits on the way, as the still pipeline does.
+pub fn special_job(input: &[u8], v: &Variant, cfg: &Config) -> Result<Option<Special>> {
     if svg::looks_like_svg(input) {
         if input.len() as u64 > cfg.limits.max_input_bytes {
             return Err(Error::limit_exceeded(format!(
@@ -44,25 +55,55 @@ pub fn transform_special(input: &[u8], v: &Variant, cfg: &Config) -> Result<Opti
                 cfg.limits.max_input_bytes
             )));
         }
-        return transform_svg(input, v, cfg).map(Some);
+        return Ok(Some(Special::Svg));
     }
     if !v.animate {
         return Ok(None);
     }
-    let Ok(format) = sniff::sniff(input) else {
+    let Ok(source) = sniff::sniff(input) else {
         return Ok(None);
     };
-    if !matches!(format, SourceFormat::Gif | SourceFormat::Webp) {
+    if !matches!(source, SourceFormat::Gif | SourceFormat::Webp) {
         return Ok(None);
     }
-    // Byte and header limits first, as for stills.
     sniff::read_header(input, &cfg.limits)?;
     let info = animation::probe(input)?.filter(AnimationInfo::is_animated);
     let Some(info) = info else { return Ok(None) };
-    let Some(output) = animated_format(v, format, &cfg.policy) else {
-        return Ok(None);
-    };
-    transform_animated(input, &info, v, output, cfg).map(Some)
+    Ok(animated_format(v, source, &cfg.policy).map(|format| Special::Animated { info, format }))
+}
+
+/// Answers for SVG and animated inputs; `Ok(None)`: use the still pipeline.
+pub fn transform_special(input: &[u8], v: &Variant, cfg: &Config) -> Result<Option<Output>> {
+    match special_job(input, v, cfg)? {
+        None => Ok(None),
+        Some(Special::Svg) => transform_svg(input, v, cfg).map(Some),
+        Some(Special::Animated { info, format }) => {
+            transform_animated(input, &info, v, format, cfg).map(Some)
+        }
+    }
+}
+
+/// Output geometry of an animation (every frame is one canvas, resized alike).
+pub fn animation_geometry(info: &AnimationInfo, v: &Variant, cfg: &Config) -> geometry::Geometry {
+    geometry::geometry(info.width, info.height, &Target::new(v, &cfg.policy))
+}
+
+/// Output geometry of an SVG: a vector is scaled up as freely as down when a size is
+/// asked for.
+pub fn svg_geometry(image: &svg::Svg, v: &Variant, cfg: &Config) -> geometry::Geometry {
+    let mut target = Target::new(v, &cfg.policy);
+    target.enlarge = v.width.is_some() || v.height.is_some();
+    geometry::geometry(image.width, image.height, &target)
+}
+
+/// The raster format an SVG is served as.
+pub fn svg_format(v: &Variant) -> Format {
+    match v.format {
+        OutputFormat::Fixed(f) => f,
+        // Legacy clients and "same format as the source" both get PNG: an SVG is
+        // never served as SVG, and a vector drawing wants a lossless raster.
+        OutputFormat::Legacy | OutputFormat::Source => Format::Png,
+    }
 }
 
 /// The animated output for an animated source, or None when the output is a still.
@@ -92,8 +133,7 @@ fn transform_animated(
     cfg: &Config,
 ) -> Result<Output> {
     info.check_limits(&cfg.limits)?;
-    let target = Target::new(v, &cfg.policy);
-    let geometry = geometry::geometry(info.width, info.height, &target);
+    let geometry = animation_geometry(info, v, cfg);
     geometry.check_within(&cfg.policy)?;
     let output_pixels =
         u64::from(geometry.width) * u64::from(geometry.height) * u64::from(info.frames);
@@ -140,9 +180,7 @@ fn transform_animated(
 /// up as freely as down), always to a raster format (PNG unless a format was asked).
 fn transform_svg(input: &[u8], v: &Variant, cfg: &Config) -> Result<Output> {
     let image = svg::parse(input, &cfg.limits)?;
-    let mut target = Target::new(v, &cfg.policy);
-    target.enlarge = v.width.is_some() || v.height.is_some();
-    let geometry = geometry::geometry(image.width, image.height, &target);
+    let geometry = svg_geometry(&image, v, cfg);
     geometry.check_within(&cfg.policy)?;
     let raster = svg::render(
         &image,
@@ -151,12 +189,7 @@ fn transform_svg(input: &[u8], v: &Variant, cfg: &Config) -> Result<Output> {
         geometry.crop,
         &cfg.limits,
     )?;
-    let format = match v.format {
-        OutputFormat::Fixed(f) => f,
-        // Legacy clients and "same format as the source" both get PNG: an SVG is
-        // never served as SVG, and a vector drawing wants a lossless raster.
-        OutputFormat::Legacy | OutputFormat::Source => Format::Png,
-    };
+    let format = svg_format(v);
     let background = v.background.unwrap_or(Rgba::WHITE);
     let raster = composite::embed(raster, &geometry, background, format != Format::Jpeg)?;
     let quality = v

@@ -14,6 +14,7 @@ use crate::clock::{default_clock, Clock, Timings};
 use crate::colour;
 use crate::composite;
 use crate::config::{Config, Policy};
+use crate::cost;
 use crate::decode::{self, Decoded};
 use crate::encode;
 use crate::error::{Error, Result};
@@ -143,9 +144,19 @@ impl<'a> Job<'a> {
         let upright = geometry::geometry(uw, uh, &target);
         let turned = geometry::geometry(tw, th, &target);
         let policy = &self.cfg.policy;
-        upright
-            .check_within(policy)
-            .or_else(|e| turned.check_within(policy).map_err(|_| e))?;
+        // A JPEG's EXIF orientation is in its header (APP1 comes before the frame), so
+        // only the geometry it gives must fit; otherwise the orientation is only known
+        // after decoding, and only what is over the output limits both ways is refused.
+        match cost::orientation_from_header(self.input, self.probe.header.format) {
+            Some(5..=8) => turned.check_within(policy)?,
+            Some(_) => upright.check_within(policy)?,
+            None => upright
+                .check_within(policy)
+                .or_else(|e| turned.check_within(policy).map_err(|_| e))?,
+        }
+        // Memory for the whole transform, reserved before any codec runs (a failed
+        // allocation inside a codec would abort the wasm instance).
+        cost::reserve_memory(cost::estimate(self.input, v, self.cfg)?.memory_bytes)?;
         // A region is decoded at full size (its share of a shrunk image would need
         // its own floor); `rot` swaps which geometry matches the stored axes.
         let min_decode_size = match (v.ops.rect, sideways) {

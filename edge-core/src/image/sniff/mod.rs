@@ -124,16 +124,7 @@ impl Probe {
             Detail::Png {
                 bit_depth,
                 color_type,
-            } => {
-                let channels: u64 = match color_type {
-                    0 => 2, // gray, maybe + tRNS alpha
-                    4 => 2,
-                    2 | 3 | 6 => 4, // rgb/palette maybe + tRNS alpha
-                    _ => 4,
-                };
-                let sample = if *bit_depth == 16 { 2 } else { 1 };
-                pixels * channels * sample
-            }
+            } => png::decode_bytes(w, h, *bit_depth, *color_type),
             // RGBA canvas plus a possible RGBA frame buffer of the same size.
             Detail::Gif => pixels * 8,
             // Output plus YUV planes (lossy) or an ARGB scratch image (lossless).

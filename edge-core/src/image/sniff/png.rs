@@ -40,3 +40,24 @@ pub(super) fn png_header(bytes: &[u8]) -> Result<(u32, u32, Detail)> {
         },
     ))
 }
+
+/// Peak bytes the `png` crate needs to decode a `width`×`height` image with EXPAND:
+/// the expanded output (tRNS may add an alpha channel), plus its row buffers (the
+/// current and previous raw rows, and the expanded row), which are as large as the
+/// image itself for a one-row image, plus a fixed allowance for the inflater state.
+pub(super) fn decode_bytes(width: u32, height: u32, bit_depth: u8, color_type: u8) -> u64 {
+    let (raw_channels, out_channels): (u64, u64) = match color_type {
+        0 => (1, 2), // gray, maybe + tRNS alpha
+        2 => (3, 4), // rgb, maybe + tRNS alpha
+        3 => (1, 4), // palette → rgb(a)
+        4 => (2, 2),
+        _ => (4, 4),
+    };
+    let depth = u64::from(bit_depth.max(1));
+    let sample = if bit_depth == 16 { 2 } else { 1 };
+    let (w, h) = (u64::from(width), u64::from(height));
+    let output = w * h * out_channels * sample;
+    let raw_row = (w * raw_channels * depth).div_ceil(8) + 1;
+    let out_row = w * out_channels * sample;
+    output + 2 * raw_row + out_row + (1 << 20)
+}

@@ -1,0 +1,3 @@
+//! Fuzz target bodies; see checks.rs.
+
+include!("checks.rs");
