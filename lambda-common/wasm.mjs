@@ -58,6 +58,18 @@ export async function loadShim(dirUrl, options = {}) {
  * once branch `recut` makes it return one; undefined before).
  */
 export async function loadConfiguredShim(dirUrl, options = {}) {
+  // One instance per package per process, as `import()` of the package would give: a
+  // handler and a test (or two handlers in one bundle) share it and its configuration.
+  // A caller watching instances (`onInstance`) gets its own.
+  if (options.onInstance) return load(dirUrl, options);
+  const key = new URL(dirUrl).href;
+  if (!loaded.has(key)) loaded.set(key, load(dirUrl, options));
+  return loaded.get(key);
+}
+
+const loaded = new Map();
+
+async function load(dirUrl, options) {
   const meta = JSON.parse(readFileSync(new URL('package.json', dirUrl), 'utf8'));
   const entry = meta.main ?? meta.module;
   if (typeof entry !== 'string') throw new Error(`no entry point in ${dirUrl}package.json`);
@@ -70,7 +82,11 @@ export async function loadConfiguredShim(dirUrl, options = {}) {
     const { exports, instance, compiled } = glue(state.compiled, options.onInstance);
     state.compiled = compiled;
     state.instance = instance;
-    state.config = exports.configure(configJson);
+    const config = exports.configure(configJson);
+    // A fresh instance after a trap keeps what was configured since (a test's or a
+    // deploy's `configure()` call), not just the baked config.
+    if (state.configured !== undefined) exports.configure(state.configured);
+    state.config ??= config;
     state.exports = exports;
     state.instances += 1;
   };
@@ -86,7 +102,9 @@ export async function loadConfiguredShim(dirUrl, options = {}) {
       // A failed re-instantiation after a trap is retried here, before the next call.
       if (!state.exports) instantiate();
       try {
-        return state.exports[name](...args);
+        const result = state.exports[name](...args);
+        if (name === 'configure') state.configured = args[0];
+        return result;
       } catch (err) {
         if (!isTrap(err)) throw err;
         state.traps += 1;

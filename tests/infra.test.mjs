@@ -156,7 +156,6 @@ describe('template wiring', () => {
       assert.equal(p.Runtime, 'nodejs22.x', name);
       assert.deepEqual(p.Architectures, ['x86_64'], name);
       assert.equal(p.Handler, 'index.handler', name);
-      assert.deepEqual(p.Role, { 'Fn::GetAtt': ['EdgeFunctionRole', 'Arn'] }, name);
       for (const forbidden of ['Environment', 'VpcConfig', 'Layers', 'DeadLetterConfig', 'TracingConfig',
         'FileSystemConfigs', 'ReservedConcurrentExecutions', 'SnapStart', 'EphemeralStorage', 'ImageConfig']) {
         assert.equal(p[forbidden], undefined, `${name} must not set ${forbidden} (not allowed on Lambda@Edge)`);
@@ -182,48 +181,47 @@ describe('template wiring', () => {
     for (const { version } of [viewer, origin]) assert.equal(version.UpdateReplacePolicy, 'Retain');
   });
 
-  test('one role, trusted by lambda and edgelambda, least privilege', () => {
-    const roleName = 'EdgeFunctionRole';
-    const role = T.Resources[roleName];
-    assert.equal(role?.Type, 'AWS::IAM::Role');
-    assert.deepEqual(
-      Object.values(functions).map((f) => f.Properties.Role),
-      [{ 'Fn::GetAtt': [roleName, 'Arn'] }, { 'Fn::GetAtt': [roleName, 'Arn'] }],
-      'both edge functions use it',
-    );
-    const trust = role.Properties.AssumeRolePolicyDocument.Statement;
-    assert.equal(trust.length, 1);
-    assert.equal(trust[0].Effect, 'Allow');
-    assert.equal(trust[0].Action, 'sts:AssumeRole');
-    assert.deepEqual(asList(trust[0].Principal.Service).sort(), ['edgelambda.amazonaws.com', 'lambda.amazonaws.com']);
-    assert.equal(role.Properties.ManagedPolicyArns, undefined, 'no broad managed policies');
-
-    const statements = role.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement);
-    const byAction = {};
-    for (const s of statements) {
-      assert.equal(s.Effect, 'Allow');
-      assert.equal(s.NotAction, undefined);
-      assert.equal(s.NotResource, undefined);
-      for (const action of asList(s.Action)) {
-        assert.doesNotMatch(action, /\*/, `no wildcard action (${action})`);
-        for (const resource of asList(s.Resource)) {
-          assert.notEqual(resource, '*', `${action} on *`);
-          (byAction[action] ??= []).push(subText(resource));
+  test('one role per function, trusted by lambda and edgelambda, least privilege', () => {
+    const grants = (roleName, fnName) => {
+      const role = T.Resources[roleName];
+      assert.equal(role?.Type, 'AWS::IAM::Role', roleName);
+      assert.deepEqual(functionFor(fnName).fn.Properties.Role, { 'Fn::GetAtt': [roleName, 'Arn'] }, fnName);
+      const trust = role.Properties.AssumeRolePolicyDocument.Statement;
+      assert.equal(trust.length, 1);
+      assert.equal(trust[0].Effect, 'Allow');
+      assert.equal(trust[0].Action, 'sts:AssumeRole');
+      assert.deepEqual(asList(trust[0].Principal.Service).sort(), ['edgelambda.amazonaws.com', 'lambda.amazonaws.com']);
+      assert.equal(role.Properties.ManagedPolicyArns, undefined, 'no broad managed policies');
+      const byAction = {};
+      for (const s of role.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement)) {
+        assert.equal(s.Effect, 'Allow');
+        assert.equal(s.NotAction, undefined);
+        assert.equal(s.NotResource, undefined);
+        for (const action of asList(s.Action)) {
+          assert.doesNotMatch(action, /\*/, `no wildcard action (${action})`);
+          for (const resource of asList(s.Resource)) {
+            assert.notEqual(resource, '*', `${action} on *`);
+            (byAction[action] ??= []).push(subText(resource));
+          }
         }
       }
-    }
-    assert.deepEqual(Object.keys(byAction).sort(), [
-      'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
-    ]);
-    // Writes only under the derived prefix; the originals are read-only.
-    assert.deepEqual(byAction['s3:PutObject'], ['arn:${AWS::Partition}:s3:::${Bucket}/${DerivedPrefix}*']);
-    assert.deepEqual(byAction['s3:GetObject'], ['arn:${AWS::Partition}:s3:::${Bucket}/*']);
-    assert.deepEqual(byAction['s3:ListBucket'], ['arn:${AWS::Partition}:s3:::${Bucket}']);
-    for (const action of ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']) {
-      for (const arn of byAction[action]) {
-        assert.match(arn, /:log-group:\/aws\/lambda\/(us-east-1\.)?\$\{AWS::StackName\}-(viewer-request|origin-response)(:\*)?$/, arn);
+      // Each function writes only its own logs.
+      for (const action of ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']) {
+        for (const arn of byAction[action]) {
+          assert.match(arn, new RegExp(`:log-group:/aws/lambda/(us-east-1\\.)?\\$\\{AWS::StackName\\}-${fnName}(:\\*)?$`), arn);
+        }
       }
-    }
+      return byAction;
+    };
+    const logs = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'];
+    // The viewer function only rewrites: no S3 at all.
+    assert.deepEqual(Object.keys(grants('ViewerRequestRole', 'viewer-request')).sort(), logs);
+    const origin = grants('OriginResponseRole', 'origin-response');
+    assert.deepEqual(Object.keys(origin).sort(), [...logs, 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    // Writes only under the derived prefix; the originals are read-only.
+    assert.deepEqual(origin['s3:PutObject'], ['arn:${AWS::Partition}:s3:::${Bucket}/${DerivedPrefix}*']);
+    assert.deepEqual(origin['s3:GetObject'], ['arn:${AWS::Partition}:s3:::${Bucket}/*']);
+    assert.deepEqual(origin['s3:ListBucket'], ['arn:${AWS::Partition}:s3:::${Bucket}']);
     // The function names the log ARNs assume are the ones the functions get.
     assert.equal(subText(functionFor('viewer-request').fn.Properties.FunctionName), '${AWS::StackName}-viewer-request');
     assert.equal(subText(functionFor('origin-response').fn.Properties.FunctionName), '${AWS::StackName}-origin-response');

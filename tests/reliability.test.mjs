@@ -99,6 +99,23 @@ describe('a trapped module never stays trapped', () => {
     assert.equal(last.uri, `/${derivedPrefix}photos/cat.jpg/w_600.webp`);
     assert.ok(shim.wasmMemoryBytes() < 8 * MIB, `memory ${shim.wasmMemoryBytes()}`);
   });
+
+  test('the fresh instance after a trap keeps the configuration set since load', async () => {
+    let current;
+    const shim = await loadShim(PKG_REQUEST, { onInstance: (i) => { current = i; } });
+    shim.configure(JSON.stringify({ policy: { derivedPrefix: 'variants/' } }));
+    fillMemory(current, 32);
+    const huge = viewerRequestEvent({ uri: '/photos/cat.jpg', querystring: `w=100&x=${'a'.repeat(2 * MIB)}` });
+    const [trapped] = await captureStdout(() => handleViewerRequest(huge, shim));
+    assert.equal(trapped.status, '500');
+    const next = handleViewerRequest(viewerRequestEvent({ uri: '/photos/cat.jpg', querystring: 'w=600&fm=webp' }), shim);
+    assert.equal(next.uri, '/variants/photos/cat.jpg/w_600.webp');
+  });
+
+  test('one instance per package per process (a handler and its caller share its configuration)', async () => {
+    const [a, b] = await Promise.all([loadShim(PKG_REQUEST), loadShim(PKG_REQUEST)]);
+    assert.equal(a, b);
+  });
 });
 
 describe('origin-response against s3s-fs, through a fault proxy', () => {

@@ -1,6 +1,6 @@
 // docs/security.md, enforced where a test can: the template's bucket, OAC, TLS-only
 // policy, least-privilege role, nosniff headers policy, alarms and dashboard; SVG is
-// never served from a resize request; the derived prefix is no side door.
+// never served from a resize request (an SVG original is rasterised); the derived prefix is no side door.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -85,11 +85,19 @@ describe('the template', () => {
 });
 
 describe('requests', () => {
-  test('SVG is never served from a resize request (415 from the core, whatever the key says)', async () => {
+  test('SVG is never served from a resize request: an SVG original comes out rasterised, scripts dropped', async () => {
     const shim = await loadShim(new URL('../edge-shim/pkg/', import.meta.url));
-    const svg = Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>');
-    for (const key of [`${derivedPrefix}a.svg/w_100.jpg`, `${derivedPrefix}a.svg/w_100.source`, `${derivedPrefix}a.png/w_100.png`]) {
-      assert.throws(() => shim.transformDerived(svg, key), (e) => e.status === 415 && e.code === 'unsupported_format', key);
+    const svg = Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="40" height="20" onload="alert(1)"><script>alert(2)</script><rect width="40" height="20" fill="red"/></svg>');
+    for (const [key, contentType] of [
+      [`${derivedPrefix}a.svg/w_100.jpg`, 'image/jpeg'],
+      [`${derivedPrefix}a.svg/w_100.source`, 'image/png'],
+      [`${derivedPrefix}a.png/w_100.png`, 'image/png'],
+    ]) {
+      const out = shim.transformDerived(svg, key);
+      assert.equal(out.contentType, contentType, key);
+      assert.equal(out.width, 100, key);
+      const text = Buffer.from(out.body).toString('latin1');
+      assert.ok(!/<svg|<script|alert\(/i.test(text), `${key}: markup in the output`);
     }
     // An SVG-looking JPEG with script text after the image still comes out as a JPEG.
     const jpeg = readFileSync(new URL('photos/progressive_3.jpg', corpus));
