@@ -826,11 +826,12 @@ pub unsafe extern "C" fn dav1d_picture_unref(p: Option<NonNull<Dav1dPicture>>) {
     };
     // SAFETY: `p` is safe to read from.
     let p_c = unsafe { p.as_ptr().read() };
-    let mut p_rust = p_c.to::<Rav1dPicture>();
-    let _ = mem::take(&mut p_rust);
-    let p_c = p_rust.into();
+    // Vendored fix: drop the picture's references and leave an empty C picture.
+    // Upstream converted a `Rav1dPicture::default()` back to C here, whose fresh
+    // `itut_t35` `Arc` was then held only by a raw pointer: 48 bytes leaked per call.
+    drop(p_c.to::<Rav1dPicture>());
     // SAFETY: `p` is safe to write to.
-    unsafe { p.as_ptr().write(p_c) };
+    unsafe { p.as_ptr().write(Dav1dPicture::default()) };
 }
 
 /// # Safety
