@@ -119,7 +119,18 @@ async function giveUp(keys, token, base, err, written, started) {
   if (await finish(keys, token, record)) await sendNotice({ ...keys, ...record });
 }
 
+// A body cut off mid-read (a reset or truncated connection) is past the SDK's retries:
+// read it once more before handing the whole message back to SQS.
 async function getOriginal(ref, maxInputBytes) {
+  try {
+    return await getOriginalOnce(ref, maxInputBytes);
+  } catch (err) {
+    if (!err?.bodyFailed) throw err;
+    return getOriginalOnce(ref, maxInputBytes);
+  }
+}
+
+async function getOriginalOnce(ref, maxInputBytes) {
   let res;
   try {
     // The object as it is now: if a newer upload replaced the one in the event, this
@@ -137,7 +148,13 @@ async function getOriginal(ref, maxInputBytes) {
     const refused = new HttpError(413, 'limit_exceeded', `original is ${res.ContentLength} bytes, limit is ${maxInputBytes}`);
     return { body: new Uint8Array(0), etag, metadata, refused, size: res.ContentLength };
   }
-  const body = new Uint8Array(await res.Body.transformToByteArray());
+  let body;
+  try {
+    body = new Uint8Array(await res.Body.transformToByteArray());
+  } catch (err) {
+    res.Body?.destroy?.();
+    throw Object.assign(err, { bodyFailed: true });
+  }
   return { body, etag, metadata };
 }
 

@@ -7,6 +7,8 @@
 //   { kind: 'reset' }             forward, send the headers and half the body, then RST
 //   { kind: 'truncate' }          forward, send the headers and half the body, then FIN
 //   { kind: 'status', status, code, message }  answer an S3 XML error without forwarding
+//   { kind: 'status', status, body, headers }  answer that body instead (DynamoDB's JSON
+//                                 and SNS's query-protocol errors, below)
 //
 // `plan(request)` gets `{ method, url, n }` (n counts requests from 0) and returns a
 // fault or undefined. Counters of what was injected are in `proxy.injected`.
@@ -21,7 +23,33 @@ export const FAULTS = {
   reset: { kind: 'reset' },
   truncate: { kind: 'truncate' },
   blackhole: { kind: 'blackhole' },
+  // DynamoDB (JSON 1.0 protocol): the error type is in `__type`.
+  dynamoThrottling: dynamoError(400, 'ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.'),
+  dynamoInternal: dynamoError(500, 'InternalServerError', 'Internal server error'),
+  // SNS (query protocol): an ErrorResponse document.
+  snsThrottling: snsError(400, 'Throttling', 'Rate exceeded'),
+  snsInternal: snsError(500, 'InternalError', 'Internal error'),
 };
+
+function dynamoError(status, type, message) {
+  return {
+    kind: 'status',
+    status,
+    code: type,
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': type },
+    body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message }),
+  };
+}
+
+function snsError(status, code, message) {
+  return {
+    kind: 'status',
+    status,
+    code,
+    headers: { 'content-type': 'text/xml' },
+    body: `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>${status < 500 ? 'Sender' : 'Receiver'}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>`,
+  };
+}
 
 /** Start the proxy in front of `upstream` (`http://127.0.0.1:PORT`). */
 export async function startFaultProxy(upstream, plan = () => undefined) {
@@ -40,8 +68,10 @@ export async function startFaultProxy(upstream, plan = () => undefined) {
     }
     if (fault?.kind === 'status') {
       req.resume();
-      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>${fault.message}</Message><RequestId>FAULT${n}</RequestId></Error>`;
-      res.writeHead(fault.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      const body =
+        fault.body ??
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>${fault.message}</Message><RequestId>FAULT${n}</RequestId></Error>`;
+      res.writeHead(fault.status, { 'content-type': 'application/xml', ...fault.headers, 'content-length': Buffer.byteLength(body) });
       res.end(body);
       return;
     }
