@@ -53,7 +53,9 @@ export async function handleApiEvent(event, deps) {
     Object.assign(log, { code: error.code, message: error.message });
     result = httpErrorResponse(error);
   }
-  logLine({ ...log, status: result.statusCode, ms: Math.round(performance.now() - started) });
+  const ms = Math.round(performance.now() - started);
+  // EMF: the route is the action (a bounded set), the total its duration.
+  logLine({ ...log, action: log.action ?? log.route ?? 'unrouted', status: result.statusCode, ms, timings: { ...log.timings, total: ms } });
   return result;
 }
 

@@ -6,29 +6,11 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { emfRecord, NAMESPACE } from '../lambda-common/log.mjs';
+import { emfRecord } from '../lambda-common/log.mjs';
+import { assertEmf } from './lib/emf.mjs';
 import { SECRET_KEY } from './lib/s3server.mjs';
 
 const run = fileURLToPath(new URL('./lib/emf-run.mjs', import.meta.url));
-
-/** Checks one parsed log line against the EMF specification's rules. */
-function assertEmf(line) {
-  const meta = line._aws;
-  assert.equal(typeof meta?.Timestamp, 'number');
-  assert.ok(Array.isArray(meta.CloudWatchMetrics) && meta.CloudWatchMetrics.length === 1);
-  const [directive] = meta.CloudWatchMetrics;
-  assert.equal(directive.Namespace, NAMESPACE);
-  assert.ok(directive.Dimensions.some((set) => ['function', 'action', 'format', 'statusClass'].every((d) => set.includes(d))));
-  for (const set of directive.Dimensions) {
-    assert.ok(set.length >= 1 && set.length <= 30);
-    for (const name of set) assert.ok(typeof line[name] === 'string' && line[name].length > 0, `dimension ${name} is a non-empty string`);
-  }
-  assert.ok(directive.Metrics.length >= 1 && directive.Metrics.length <= 100);
-  for (const { Name, Unit } of directive.Metrics) {
-    assert.equal(typeof line[Name], 'number', `metric ${Name} has a number value`);
-    assert.ok(['Count', 'Milliseconds', 'Bytes'].includes(Unit));
-  }
-}
 
 test('a short run of both handlers: every stdout line is one EMF JSON object, nothing on stderr', async () => {
   const { stdout, stderr } = await new Promise((resolve, reject) => {

@@ -25,6 +25,7 @@ import { loadShim } from '../lambda-common/wasm.mjs';
 import { setLogSink } from '../lambda-common/log.mjs';
 import { pollOnce, sqsEvent } from '../dev/upload-poller.mjs';
 import { FAULTS, startFaultProxy } from './lib/faultproxy.mjs';
+import { assertEmf } from './lib/emf.mjs';
 import { startLocalAws } from './lib/localaws.mjs';
 
 const PHOTO = readFileSync(new URL('../../shared/corpus/photos/progressive_3.jpg', import.meta.url));
@@ -45,6 +46,7 @@ let docs;
 const proxies = {};
 let reference;
 const tally = [];
+const logLines = [];
 
 before(async () => {
   aws = await startLocalAws();
@@ -68,7 +70,7 @@ before(async () => {
   ({ handler } = await import('../upload-processor/index.mjs'));
   (await loadShim(new URL('../edge-shim/pkg/', import.meta.url))).configure(TEST_CONFIG);
   docs = DynamoDBDocumentClient.from(aws.clients.dynamodb);
-  setLogSink(() => {}); // the handler's log lines are not what this file checks
+  setLogSink((line) => logLines.push(line)); // checked by the last test
   await drain(queue.url);
   // The clean run every faulted one is compared with.
   const { message } = await upload('uploads/ref/photo.jpg');
@@ -216,5 +218,19 @@ describe('upload processor through fault proxies to S3, DynamoDB and SNS', () =>
     assert.equal(item.status, 'completed');
     assert.deepEqual(await derivedObjects(key), reference);
     tally.push('s3 slowDown on every PUT, real redrive: DLQ after 2 receives, failed record, completed on redrive');
+  });
+
+  test('every log line of these runs is one EMF object, with the outcome as action and retries counted', () => {
+    const records = logLines.map((l) => JSON.parse(l));
+    assert.ok(records.length >= 30, `${records.length} lines`);
+    records.forEach(assertEmf);
+    assert.ok(records.every((r) => r.function === 'upload-processor'));
+    // (A notice that failed is sent by the redelivery, which logs `duplicate`.)
+    const completed = records.filter((r) => r.action === 'completed');
+    assert.ok(completed.length >= CASES.length * 2 - 3, `${completed.length} completed`);
+    for (const r of completed) assert.ok(r.statusClass === '2xx' && r.TotalMs > 0 && r.TransformMs >= 0 && r.S3PutMs >= 0, JSON.stringify(r));
+    const retries = records.filter((r) => r.action === 'retry');
+    assert.ok(retries.length >= CASES.length, `${retries.length} retries`);
+    for (const r of retries) assert.ok(r.statusClass === '5xx' && Object.keys(r).some((k) => k.startsWith('Error_')), JSON.stringify(r));
   });
 });

@@ -34,13 +34,17 @@ async function processAll(objects, d, requestId, messageId) {
   let ok = true;
   for (const ref of objects) {
     try {
+      const started = performance.now();
       const result = await processObject(ref, d);
-      logLine({ handler: 'upload-processor', requestId, messageId, bucket: ref.bucket, ...result });
+      // EMF dimensions: the outcome is the action; a refused file counts by its code.
+      const status = result.outcome === 'failed' ? (result.status ?? 422) : 200;
+      const timings = { ...result.timings, total: Math.round(performance.now() - started) };
+      logLine({ handler: 'upload-processor', requestId, messageId, bucket: ref.bucket, action: result.outcome, status, ...result, timings });
     } catch (err) {
       ok = false;
       const transient = err instanceof TransientError;
       const e = transient ? err : toHttpError(err);
-      logLine({ handler: 'upload-processor', requestId, messageId, bucket: ref.bucket, key: ref.key, outcome: 'retry', code: e.code, message: e.message });
+      logLine({ handler: 'upload-processor', requestId, messageId, bucket: ref.bucket, key: ref.key, action: 'retry', status: 503, outcome: 'retry', code: e.code ?? 'transient', message: e.message });
     }
   }
   return ok;
@@ -55,7 +59,7 @@ export async function handler(event, context) {
     for (const message of parsed.messages) {
       if (message.error) {
         // A body that is not an S3 notification will never become one: drop it, loudly.
-        logLine({ handler: 'upload-processor', requestId, messageId: message.messageId, outcome: 'invalid', message: message.error.message });
+        logLine({ handler: 'upload-processor', requestId, messageId: message.messageId, action: 'invalid', status: 400, code: 'invalid_event', outcome: 'invalid', message: message.error.message });
         continue;
       }
       // On the last receive before the DLQ the processor records a failure instead of

@@ -217,7 +217,7 @@ async function failed(ref, keys, token, base, error, started, uploads) {
   };
   if (!(await finish(keys, token, record))) return { outcome: 'busy', imageId: keys.imageId, key: ref.key };
   await sendNotice({ ...keys, ...record });
-  return { outcome: 'failed', imageId: keys.imageId, key: ref.key, code: error.code };
+  return { outcome: 'failed', imageId: keys.imageId, key: ref.key, status: error.status, code: error.code };
 }
 
 /** A record no event for the same ETag changes (a retries_exhausted one may be redriven). */
