@@ -259,9 +259,10 @@ mod simd128 {
         ) {
             let (plane_len, groups) = (self.plane_len, self.groups);
             let padded = groups * LANES;
-            for (x, px) in row.chunks_exact(C).enumerate() {
-                for c in 0..C {
-                    self.planes[c * plane_len + x] = i16::from(px[c]);
+            // One plane per channel, each filled without per-sample bounds checks.
+            for (c, plane) in self.planes.chunks_exact_mut(plane_len).enumerate() {
+                for (sample, px) in plane.iter_mut().zip(row.chunks_exact(C)) {
+                    *sample = i16::from(px[c]);
                 }
             }
             for (out_x, px) in out_row.chunks_exact_mut(C).enumerate() {
