@@ -5,10 +5,17 @@
 // transform_as is only used by the fuzz targets themselves.
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 include!("../../fuzz/src/checks.rs");
+
+static PANICS: AtomicUsize = AtomicUsize::new(0);
 
 #[test]
 fn fuzz_regressions_replay() {
+    std::panic::set_hook(Box::new(|_| {
+        PANICS.fetch_add(1, Ordering::SeqCst);
+    }));
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/regressions");
     let mut replayed = 0;
     for target in std::fs::read_dir(root).expect("fuzz/regressions exists") {
@@ -27,6 +34,14 @@ fn fuzz_regressions_replay() {
             let data = std::fs::read(&path).unwrap();
             let outcome = std::panic::catch_unwind(|| check(&data));
             assert!(outcome.is_ok(), "{} fails its fuzz check", path.display());
+            // A panic the decoders' guard turned into a 422 natively is a trap in
+            // wasm (panic = abort there): count those too.
+            assert_eq!(
+                PANICS.swap(0, Ordering::SeqCst),
+                0,
+                "{} panicked inside a codec",
+                path.display()
+            );
             replayed += 1;
         }
     }

@@ -209,6 +209,21 @@ pub fn probe_webp(b: &[u8]) -> Result<AnimationInfo> {
                 let (Some(w), Some(h)) = (le24(b, data + 6), le24(b, data + 9)) else {
                     break;
                 };
+                // image-webp sizes a frame's buffer by the ANMF header but fills it by the
+                // frame's own bitstream size (it checks them only for frames without
+                // alpha), and a mismatch panics. The animation ends before such a frame;
+                // a first frame like it is a corrupt file.
+                let end = data.saturating_add(size).min(riff_end);
+                if !anmf_bitstream_matches(b, data + 16, end, w + 1, h + 1) {
+                    if info.frames == 0 {
+                        return Err(Error::corrupt_image(format!(
+                            "WebP animation frame 1 is {}x{} in its header but not in its bitstream",
+                            w + 1,
+                            h + 1
+                        )));
+                    }
+                    break;
+                }
                 info.frames += 1;
                 info.max_frame_pixels = info
                     .max_frame_pixels
@@ -228,6 +243,48 @@ pub fn probe_webp(b: &[u8]) -> Result<AnimationInfo> {
         info.max_frame_pixels = u64::from(header.width) * u64::from(header.height);
     }
     Ok(info)
+}
+
+/// Whether the image bitstream inside an ANMF payload (sub-chunks from `pos` to `end`:
+/// optional ALPH, then VP8 or VP8L) declares `width`x`height`; false when there is none.
+fn anmf_bitstream_matches(b: &[u8], mut pos: usize, end: usize, width: u32, height: u32) -> bool {
+    while pos + 8 <= end {
+        let Some(size) = le32(b, pos + 4) else {
+            return false;
+        };
+        let data = pos + 8;
+        match &b[pos..pos + 4] {
+            // Key frame: 3-byte frame tag (bit 0 clear), start code 9d 01 2a, then
+            // 14-bit width and height.
+            b"VP8 " => {
+                let Some(head) = b.get(data..data + 10) else {
+                    return false;
+                };
+                return head[0] & 1 == 0
+                    && head[3..6] == [0x9d, 0x01, 0x2a]
+                    && u32::from(u16::from_le_bytes([head[6], head[7]]) & 0x3fff) == width
+                    && u32::from(u16::from_le_bytes([head[8], head[9]]) & 0x3fff) == height;
+            }
+            // Signature 0x2f, then 14-bit width - 1 and height - 1.
+            b"VP8L" => {
+                let (Some(&0x2f), Some(bits)) = (b.get(data), le32(b, data + 1)) else {
+                    return false;
+                };
+                return (bits & 0x3fff) + 1 == width && ((bits >> 14) & 0x3fff) + 1 == height;
+            }
+            _ => {}
+        }
+        pos = data
+            .saturating_add(size as usize)
+            .saturating_add(size as usize & 1);
+    }
+    false
+}
+
+/// Refuses an animated WebP whose first frame's bitstream does not match its frame
+/// header (see `probe_webp`), before a still decode reads that frame.
+pub fn check_webp_frames(b: &[u8]) -> Result<()> {
+    probe_webp(b).map(|_| ())
 }
 
 /// Decodes every frame of an animated GIF/WebP (after [`probe`] and

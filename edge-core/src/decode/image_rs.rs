@@ -28,6 +28,9 @@ pub(super) fn decode(bytes: &[u8], header: Header, limits: &Limits) -> Result<De
             (read(d, header, limits)?, 1, None)
         }
         SourceFormat::Webp => {
+            // An animation's first frame is what this decodes: refuse one whose
+            // bitstream and frame header disagree (image-webp would panic).
+            super::animation::check_webp_frames(bytes)?;
             let mut d = WebPDecoder::new(Cursor::new(bytes)).map_err(err)?;
             d.set_limits(image_limits).map_err(err)?;
             // Metadata from our own chunk walk, bounded by the bytes present: the

@@ -242,21 +242,13 @@ impl<R: BufRead> Decoder<R> {
 
     /// Heuristic to avoid starting thread, synchronization if we expect a small amount of
     /// parallelism to be utilized.
-    fn select_worker(frame: &FrameInfo, worker_preference: PreferWorkerKind) -> PreferWorkerKind {
-        const PARALLELISM_THRESHOLD: u64 = 128 * 128;
-
-        match worker_preference {
-            PreferWorkerKind::Immediate => PreferWorkerKind::Immediate,
-            PreferWorkerKind::Multithreaded => {
-                let width: u64 = frame.output_size.width.into();
-                let height: u64 = frame.output_size.width.into();
-                if width * height > PARALLELISM_THRESHOLD {
-                    PreferWorkerKind::Multithreaded
-                } else {
-                    PreferWorkerKind::Immediate
-                }
-            }
-        }
+    ///
+    /// Vendored change: always the immediate (same-thread) worker. The product runs in
+    /// WebAssembly, where that is the only worker; natively (tests, fuzzers) the same
+    /// path then runs, without worker threads, whose `expect`s panic on a send error and
+    /// whose thread-local state LeakSanitizer reported as leaked.
+    fn select_worker(_frame: &FrameInfo, _worker_preference: PreferWorkerKind) -> PreferWorkerKind {
+        PreferWorkerKind::Immediate
     }
 
     /// Tries to read metadata from the image without decoding it.
