@@ -81,6 +81,15 @@ describe('the template', () => {
     }
     // The dashboard body is JSON once the ${...} references are filled in.
     JSON.parse(body.replace(/\$\{[^}]+\}/g, 'x'));
+    // The upload pipeline: its DLQ alarm and its own dashboard (outcomes, time, DLQ depth).
+    assert.equal(R.UploadDeadLetterAlarm.Properties.MetricName, 'ApproximateNumberOfMessagesVisible');
+    const uploads = R.UploadDashboard;
+    assert.equal(uploads.Condition, 'UploadPipelineOn');
+    const uploadBody = uploads.Properties.DashboardBody['Fn::Sub'][0];
+    for (const needle of ['"upload-processor"', '"TotalMs"', '"ApproximateNumberOfMessagesVisible"', '${DeadLetter}', '"Throttles"']) {
+      assert.ok(uploadBody.includes(needle), needle);
+    }
+    JSON.parse(uploadBody.replace(/\$\{[^}]+\}/g, 'x'));
   });
 });
 
