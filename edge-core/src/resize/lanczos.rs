@@ -135,9 +135,19 @@ pub(crate) fn resample<const C: usize>(
 /// Bytes of one row filtered together, kept in registers across all taps.
 const BLOCK: usize = 32;
 
-/// `out[i] = Σ weights[k] · src[offsets[k] + i]`: contiguous multiply-adds over
-/// whole blocks of bytes, which LLVM turns into SIMD (SSE/AVX, wasm `simd128`).
+/// `out[i] = Σ weights[k] · src[offsets[k] + i]`. In wasm with `simd128`, two taps
+/// per `i32x4.dot_i16x8_s` (`simd128::vertical_pass`); otherwise the portable loop.
 fn vertical_pass(src: &[u8], offsets: &[usize], weights: &[i32], out: &mut [u8]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if simd128::vertical_pass(src, offsets, weights, out) {
+        return;
+    }
+    vertical_pass_portable(src, offsets, weights, out)
+}
+
+/// The vertical pass as contiguous multiply-adds over whole blocks of bytes, which LLVM
+/// turns into SIMD (SSE/AVX, wasm `simd128`).
+fn vertical_pass_portable(src: &[u8], offsets: &[usize], weights: &[i32], out: &mut [u8]) {
     let len = out.len();
     let mut i = 0;
     while i + BLOCK <= len {
@@ -214,9 +224,90 @@ impl<'a> Horizontal<'a> {
 mod simd128 {
     use std::arch::wasm32::*;
 
-    use super::{to_u8, Taps};
+    use super::{to_u8, Taps, BITS, HALF};
 
     const LANES: usize = 8;
+
+    /// Taps handled by the paired vertical pass (more: the portable loop).
+    const MAX_VERTICAL_TAPS: usize = 64;
+
+    /// The vertical pass, 16 output bytes at a time: each pair of source rows is
+    /// widened to i16, interleaved, and multiplied by its (i16) weight pair in one
+    /// `i32x4.dot_i16x8_s` per four outputs. The same integer sums as the portable
+    /// loop, so the same bytes; false (nothing done) when a weight does not fit i16
+    /// or there are more than `MAX_VERTICAL_TAPS` taps.
+    pub(super) fn vertical_pass(
+        src: &[u8],
+        offsets: &[usize],
+        weights: &[i32],
+        out: &mut [u8],
+    ) -> bool {
+        let taps = offsets.len();
+        if taps == 0 || taps > MAX_VERTICAL_TAPS || weights.len() < taps {
+            return false;
+        }
+        // Weight pairs (w[2p], w[2p+1]) as one i32 lane pattern; an odd last tap pairs
+        // with weight 0 on the same row.
+        let pairs = taps.div_ceil(2);
+        let mut pair_weights = [i32x4_splat(0); MAX_VERTICAL_TAPS / 2];
+        let mut pair_rows = [(0usize, 0usize); MAX_VERTICAL_TAPS / 2];
+        for p in 0..pairs {
+            let k0 = 2 * p;
+            let k1 = (k0 + 1).min(taps - 1);
+            let (Ok(w0), Ok(w1)) = (
+                i16::try_from(weights[k0]),
+                i16::try_from(if k0 + 1 < taps { weights[k0 + 1] } else { 0 }),
+            ) else {
+                return false;
+            };
+            pair_weights[p] = i32x4_splat(i32::from(w0 as u16) | (i32::from(w1) << 16));
+            pair_rows[p] = (offsets[k0], offsets[k1]);
+        }
+        let len = out.len();
+        let half = i32x4_splat(HALF);
+        let mut i = 0;
+        while i + 16 <= len {
+            let mut acc = [i32x4_splat(0); 4];
+            for p in 0..pairs {
+                let (o0, o1) = pair_rows[p];
+                let (r0, r1) = (&src[o0 + i..o0 + i + 16], &src[o1 + i..o1 + i + 16]);
+                // SAFETY: `r0` and `r1` are 16 bytes each; v128 loads need no alignment.
+                let (a, b) =
+                    unsafe { (v128_load(r0.as_ptr().cast()), v128_load(r1.as_ptr().cast())) };
+                let (a_lo, b_lo) = (u16x8_extend_low_u8x16(a), u16x8_extend_low_u8x16(b));
+                let (a_hi, b_hi) = (u16x8_extend_high_u8x16(a), u16x8_extend_high_u8x16(b));
+                let w = pair_weights[p];
+                let x = [
+                    i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a_lo, b_lo),
+                    i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a_lo, b_lo),
+                    i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a_hi, b_hi),
+                    i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a_hi, b_hi),
+                ];
+                for q in 0..4 {
+                    acc[q] = i32x4_add(acc[q], i32x4_dot_i16x8(x[q], w));
+                }
+            }
+            // `to_u8` on 16 lanes: round, shift, then the saturating narrows clamp to
+            // 0..=255 exactly as `clamp(0, 255)` does.
+            let v = acc.map(|a| i32x4_shr(i32x4_add(a, half), BITS));
+            let bytes = u8x16_narrow_i16x8(
+                i16x8_narrow_i32x4(v[0], v[1]),
+                i16x8_narrow_i32x4(v[2], v[3]),
+            );
+            // SAFETY: `out[i..i + 16]` is in bounds (loop condition).
+            unsafe { v128_store(out[i..i + 16].as_mut_ptr().cast(), bytes) };
+            i += 16;
+        }
+        for (j, o) in out.iter_mut().enumerate().skip(i) {
+            let acc: i32 = offsets
+                .iter()
+                .zip(weights)
+                .map(|(&offset, &w)| w * i32::from(src[offset + j]))
+                .sum();
+            *o = to_u8(acc);
+        }
+        true
+    }
 
     pub(super) struct Prepared {
         groups: usize,
