@@ -355,9 +355,12 @@ fn decode_gif(
         if dispose == gif::DisposalMethod::Previous {
             saved = Some(canvas.data.clone());
         }
-        // Draw: GIF alpha is 0 (transparent index: keep what is below) or 255.
+        // Draw: GIF alpha is 0 (transparent index: keep what is below) or 255. A frame
+        // placed wholly right of or below the canvas draws nothing (its rows would
+        // start past the canvas).
         let visible_w = fw.min(cw.saturating_sub(fx));
-        for row in 0..fh.min(ch.saturating_sub(fy)) {
+        let visible_h = if visible_w == 0 { 0 } else { fh.min(ch.saturating_sub(fy)) };
+        for row in 0..visible_h {
             let src = &frame.buffer[row * fw * 4..(row * fw + visible_w) * 4];
             let at = ((fy + row) * cw + fx) * 4;
             let dst = &mut canvas.data[at..at + visible_w * 4];
@@ -375,7 +378,7 @@ fn decode_gif(
         match dispose {
             // Browsers clear to transparent, not to the background colour.
             gif::DisposalMethod::Background => {
-                for row in 0..fh.min(ch.saturating_sub(fy)) {
+                for row in 0..visible_h {
                     let at = ((fy + row) * cw + fx) * 4;
                     canvas.data[at..at + visible_w * 4].fill(0);
                 }
