@@ -359,7 +359,11 @@ fn decode_gif(
         // placed wholly right of or below the canvas draws nothing (its rows would
         // start past the canvas).
         let visible_w = fw.min(cw.saturating_sub(fx));
-        let visible_h = if visible_w == 0 { 0 } else { fh.min(ch.saturating_sub(fy)) };
+        let visible_h = if visible_w == 0 {
+            0
+        } else {
+            fh.min(ch.saturating_sub(fy))
+        };
         for row in 0..visible_h {
             let src = &frame.buffer[row * fw * 4..(row * fw + visible_w) * 4];
             let at = ((fy + row) * cw + fx) * 4;
