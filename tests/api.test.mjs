@@ -58,13 +58,7 @@ after(async () => {
   await aws?.stop();
 });
 
-async function drain() {
-  for (;;) {
-    const res = await aws.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    if (!res.Messages?.length) return;
-    for (const m of res.Messages) await aws.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: m.ReceiptHandle }));
-  }
-}
+const drain = () => aws.drainQueue(queue.url);
 
 /** Call the handler like API Gateway with a JWT authorizer would for caller `sub`. */
 async function call({ method = 'GET', path, query = '', body, json, sub, headers = {} }) {

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { inflateSync } from 'node:zlib';
+
+import { decodePng as decodePngLite } from './lib/png-lite.mjs';
 
 const transformScript = fileURLToPath(new URL('../scripts/transform', import.meta.url));
 const corpusDir = fileURLToPath(new URL('../../shared/corpus/', import.meta.url));
@@ -100,49 +101,13 @@ function webpInfo(b) {
 
 const containerInfo = (b) => (b.toString('latin1', 0, 3) === 'GIF' ? gifInfo(b) : webpInfo(b));
 
-/** 8-bit, non-interlaced PNG → RGBA pixels (what our encoder and rsvg-convert write). */
+/** 8-bit, non-interlaced PNG (what our encoder and rsvg-convert write) → RGBA pixels. */
 function decodePng(b) {
   assert.equal(b.readUInt32BE(0), 0x89504e47, 'PNG signature');
-  let pos = 8;
-  let width, height, colourType, depth, interlace;
-  const idat = [];
-  while (pos < b.length) {
-    const len = b.readUInt32BE(pos);
-    const type = b.toString('latin1', pos + 4, pos + 8);
-    const data = b.subarray(pos + 8, pos + 8 + len);
-    if (type === 'IHDR') [width, height, depth, colourType, interlace] = [data.readUInt32BE(0), data.readUInt32BE(4), data[8], data[9], data[12]];
-    if (type === 'IDAT') idat.push(data);
-    pos += 12 + len;
-  }
-  assert.equal(depth, 8);
-  assert.equal(interlace, 0);
-  const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[colourType];
-  assert.ok(channels, `colour type ${colourType}`);
-  const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * channels;
-  const px = Buffer.alloc(stride * height);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let x = 0; x < stride; x++) {
-      const a = x >= channels ? px[y * stride + x - channels] : 0;
-      const up = y > 0 ? px[(y - 1) * stride + x] : 0;
-      const c = x >= channels && y > 0 ? px[(y - 1) * stride + x - channels] : 0;
-      let v = line[x];
-      if (filter === 1) v += a;
-      else if (filter === 2) v += up;
-      else if (filter === 3) v += (a + up) >> 1;
-      else if (filter === 4) {
-        const p = a + up - c;
-        const [pa, pb, pc] = [Math.abs(p - a), Math.abs(p - up), Math.abs(p - c)];
-        v += pa <= pb && pa <= pc ? a : pb <= pc ? up : c;
-      }
-      px[y * stride + x] = v & 0xff;
-    }
-  }
+  const { width, height, channels, data } = decodePngLite(Buffer.from(b));
   const rgba = Buffer.alloc(width * height * 4);
   for (let i = 0; i < width * height; i++) {
-    const s = px.subarray(i * channels, (i + 1) * channels);
+    const s = data.subarray(i * channels, (i + 1) * channels);
     const [r, g, bl, al] = channels === 1 ? [s[0], s[0], s[0], 255] : channels === 2 ? [s[0], s[0], s[0], s[1]] : channels === 3 ? [s[0], s[1], s[2], 255] : s;
     rgba.set([r, g, bl, al], i * 4);
   }

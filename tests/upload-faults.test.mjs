@@ -86,13 +86,7 @@ after(async () => {
   if (tally.length) console.log(`# upload faults: ${tally.length} cases\n${tally.map((t) => `#   ${t}`).join('\n')}`);
 });
 
-async function drain(url) {
-  for (;;) {
-    const res = await aws.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    if (!res.Messages?.length) return;
-    for (const m of res.Messages) await aws.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
-  }
-}
+const drain = (url) => aws.drainQueue(url);
 
 /** Upload `key` (test client, not through the proxies) and take its S3 notification off the queue. */
 async function upload(key) {

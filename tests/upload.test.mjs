@@ -77,13 +77,7 @@ after(async () => {
   await aws?.stop();
 });
 
-async function drain(url) {
-  for (;;) {
-    const res = await aws.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    if (!res.Messages?.length) return;
-    for (const m of res.Messages) await aws.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
-  }
-}
+const drain = (url) => aws.drainQueue(url);
 
 const put = (key, body, extra = {}) => aws.clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: 'image/jpeg', ...extra }));
 const poll = () => pollOnce(aws.clients.sqs, { queueUrl: queue.url, queueArn: queue.arn, handler, waitSeconds: 2 });

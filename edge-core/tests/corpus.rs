@@ -212,21 +212,10 @@ fn decode_png(bytes: &[u8]) -> Result<Pixels, String> {
     })
 }
 
-fn decode_webp(bytes: &[u8]) -> Result<Pixels, String> {
-    let img = image::load_from_memory_with_format(bytes, image::ImageFormat::WebP)
-        .map_err(|e| format!("webp: {e}"))?;
-    let rgba = img.to_rgba8();
-    Ok(Pixels {
-        width: rgba.width(),
-        height: rgba.height(),
-        channels: 4,
-        data: rgba.into_raw(),
-    })
-}
-
-fn decode_gif(bytes: &[u8]) -> Result<Pixels, String> {
-    let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Gif)
-        .map_err(|e| format!("gif: {e}"))?;
+/// WebP and GIF outputs through image-rs, as RGBA.
+fn decode_rgba(bytes: &[u8], format: image::ImageFormat) -> Result<Pixels, String> {
+    let img = image::load_from_memory_with_format(bytes, format)
+        .map_err(|e| format!("{format:?}: {e}"))?;
     let rgba = img.to_rgba8();
     Ok(Pixels {
         width: rgba.width(),
@@ -253,9 +242,13 @@ fn check_output(out: &Output) -> Result<(u32, u32), String> {
     let size = match out.format {
         Format::Jpeg => decode_jpeg(&out.bytes).map(|p| (p.width, p.height))?,
         Format::Png => decode_png(&out.bytes).map(|p| (p.width, p.height))?,
-        Format::Webp => decode_webp(&out.bytes).map(|p| (p.width, p.height))?,
+        Format::Webp => {
+            decode_rgba(&out.bytes, image::ImageFormat::WebP).map(|p| (p.width, p.height))?
+        }
         Format::Avif => avif_size(&out.bytes)?,
-        Format::Gif => decode_gif(&out.bytes).map(|p| (p.width, p.height))?,
+        Format::Gif => {
+            decode_rgba(&out.bytes, image::ImageFormat::Gif).map(|p| (p.width, p.height))?
+        }
     };
     if size != (out.width, out.height) {
         return Err(format!(
@@ -270,9 +263,9 @@ fn pixels(out: &Output) -> Pixels {
     match out.format {
         Format::Jpeg => decode_jpeg(&out.bytes),
         Format::Png => decode_png(&out.bytes),
-        Format::Webp => decode_webp(&out.bytes),
+        Format::Webp => decode_rgba(&out.bytes, image::ImageFormat::WebP),
         Format::Avif => Err("no pixel decoder for AVIF here".into()),
-        Format::Gif => decode_gif(&out.bytes),
+        Format::Gif => decode_rgba(&out.bytes, image::ImageFormat::Gif),
     }
     .unwrap()
 }

@@ -249,10 +249,14 @@ mod codecs {
     #[wasm_bindgen(js_name = transformDerived)]
     pub fn transform_derived(input: &[u8], derived_key: &str) -> Result<Object, JsValue> {
         let config = config();
-        let (_original, variant) =
-            edge_core::request::decision::parse_derived_key(derived_key, &config)
-                .map_err(js_error)?;
-        run(input, &variant, &config)
+        run(input, &derived_variant(derived_key, &config)?, &config)
+    }
+
+    /// The variant a derived key names, checked like the origin checks it.
+    fn derived_variant(derived_key: &str, config: &Config) -> Result<Variant, JsValue> {
+        edge_core::request::decision::parse_derived_key(derived_key, config)
+            .map(|(_original, variant)| variant)
+            .map_err(js_error)
     }
 
     /// Origin side: estimated work (ms) to produce `derivedKey` from the original's
@@ -261,9 +265,7 @@ mod codecs {
     #[wasm_bindgen(js_name = estimateCost)]
     pub fn estimate_cost(input: &[u8], derived_key: &str) -> Result<f64, JsValue> {
         let config = config();
-        let (_original, variant) =
-            edge_core::request::decision::parse_derived_key(derived_key, &config)
-                .map_err(js_error)?;
+        let variant = derived_variant(derived_key, &config)?;
         let estimate = edge_core::cost::estimate(input, &variant, &config).map_err(js_error)?;
         Ok(estimate.work_ms as f64)
     }

@@ -29,14 +29,16 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
+  ReceiveMessageCommand,
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 
-import { accepts, freePort } from './s3server.mjs';
+import { freePort, superviseServer } from './s3server.mjs';
 
 export { freePort };
 
@@ -120,37 +122,17 @@ export async function startLocalAws({ services = DEFAULT_SERVICES, port } = {}) 
       PYTHONUNBUFFERED: '1',
     },
   });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr = (stderr + chunk).slice(-8000);
-  });
   child.stdin.on('error', () => {});
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const killOnExit = () => child.stdin.destroy();
-  process.once('exit', killOnExit);
-
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    process.removeListener('exit', killOnExit);
-    child.stdin.end();
-    if (child.exitCode === null && child.signalCode === null) {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + 30_000;
-  while (!(await accepts(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`ministack did not start on 127.0.0.1:${port}: ${stderr}`);
-    }
-    await sleep(50);
-  }
+  // Closing the watchdog's stdin ends ministack (see above), also when this process dies.
+  const { stop, stderr } = await superviseServer(child, {
+    name: 'ministack',
+    port,
+    startMs: 30_000,
+    graceMs: 5000,
+    shutdown: () => child.stdin.end(),
+    onProcessExit: () => child.stdin.destroy(),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   let credentials;
   try {
@@ -161,7 +143,7 @@ export async function startLocalAws({ services = DEFAULT_SERVICES, port } = {}) 
   }
   const aws = localAwsApi(endpoint, credentials);
   const deployStack = (name, template, parameters = {}) => deployLocalStack(endpoint, credentials, name, template, parameters);
-  return { ...aws, port, dir, accountId: ACCOUNT_ID, deployStack, stop, stderr: () => stderr };
+  return { ...aws, port, dir, accountId: ACCOUNT_ID, deployStack, stop, stderr };
 }
 
 /**
@@ -279,6 +261,15 @@ export function localAwsApi(endpoint, credentials, { s3Endpoint = endpoint } = {
     return res.SubscriptionArn;
   }
 
+  /** Delete every message on the queue at `url` (until a 1 s long poll comes back empty). */
+  async function drainQueue(url) {
+    for (;;) {
+      const res = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      if (!res.Messages?.length) return;
+      for (const m of res.Messages) await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+
   return {
     endpoint,
     credentials,
@@ -291,6 +282,7 @@ export function localAwsApi(endpoint, credentials, { s3Endpoint = endpoint } = {
     createTable,
     createTopic,
     subscribeQueue,
+    drainQueue,
   };
 }
 

@@ -41,6 +41,46 @@ export async function accepts(port) {
 }
 
 /**
+ * Supervise a local server process the tests started: keep the tail of its stderr, end
+ * it if this process exits first (`onProcessExit`), and wait until it accepts on
+ * `port` (else stop it and throw). `stop()` calls `shutdown()`, SIGKILLs after
+ * `graceMs`, then `cleanup()`; it runs once. Returns `{ stop, stderr() }`.
+ */
+export async function superviseServer(child, { name, port, startMs, graceMs, shutdown, onProcessExit, cleanup }) {
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-8000);
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // Never leave the server behind, even when the test process dies on an assertion.
+  process.once('exit', onProcessExit);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', onProcessExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      shutdown();
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    cleanup();
+  };
+
+  const deadline = Date.now() + startMs;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`${name} did not start on 127.0.0.1:${port}: ${stderr}`);
+    }
+    await sleep(50);
+  }
+  return { stop, stderr: () => stderr };
+}
+
+/**
  * Start s3s-fs. Returns `{ endpoint, root, port, stop() }`; `root` is the data directory
  * (bucket = sub-directory). Throws when the binary is missing or never listens.
  */
@@ -54,36 +94,14 @@ export async function startS3Server() {
     ['--host', '127.0.0.1', '--port', String(port), '--access-key', ACCESS_KEY, '--secret-key', SECRET_KEY, root],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr = (stderr + chunk).slice(-4000);
+  const server = await superviseServer(child, {
+    name: 's3s-fs',
+    port,
+    startMs: 15_000,
+    graceMs: 3000,
+    shutdown: () => child.kill('SIGTERM'),
+    onProcessExit: () => child.kill('SIGKILL'),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  // Never leave the server behind, even when the test process dies on an assertion.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    process.removeListener('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(root, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + 15_000;
-  while (!(await accepts(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`s3s-fs did not start on port ${port}: ${stderr}`);
-    }
-    await sleep(50);
-  }
-  return { endpoint: `http://127.0.0.1:${port}`, root, port, stop };
+  return { endpoint: `http://127.0.0.1:${port}`, root, port, stop: server.stop };
 }

@@ -124,7 +124,17 @@ fn estimate_animation(
 }
 
 fn estimate_still(input: &[u8], v: &Variant, cfg: &Config) -> Result<Estimate> {
-    let probe = sniff::probe(input, &cfg.limits)?;
+    estimate_probed(&sniff::probe(input, &cfg.limits)?, input, v, cfg)
+}
+
+/// The still-pipeline estimate from a header already read: the pipeline's job reuses
+/// its own probe (the special jobs have been ruled out by then).
+pub(crate) fn estimate_probed(
+    probe: &sniff::Probe,
+    input: &[u8],
+    v: &Variant,
+    cfg: &Config,
+) -> Result<Estimate> {
     let (w, h) = (probe.header.width, probe.header.height);
     if let Detail::Jpeg(frame) = &probe.detail {
         crate::image::bounds::check_jpeg_data(input, frame, w, h)?;

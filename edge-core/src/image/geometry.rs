@@ -7,14 +7,8 @@ use crate::config::Policy;
 use crate::error::{Error, Result};
 use crate::types::{Fit, Gravity, Variant};
 
-/// A rectangle of whole pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rect {
-    pub x: u32,
-    pub y: u32,
-    pub width: u32,
-    pub height: u32,
-}
+/// A rectangle of whole pixels: the same type as the `rect=` parameter's region.
+pub use crate::types::ops::Rect;
 
 /// What the resize step is asked to do, with the policy's size box already applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

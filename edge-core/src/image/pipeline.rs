@@ -156,7 +156,9 @@ impl<'a> Job<'a> {
         }
         // Memory for the whole transform, reserved before any codec runs (a failed
         // allocation inside a codec would abort the wasm instance).
-        cost::reserve_memory(cost::estimate(self.input, v, self.cfg)?.memory_bytes)?;
+        cost::reserve_memory(
+            cost::estimate_probed(&self.probe, self.input, v, self.cfg)?.memory_bytes,
+        )?;
         // A region is decoded at full size (its share of a shrunk image would need
         // its own floor); `rot` swaps which geometry matches the stored axes.
         let min_decode_size = match (v.ops.rect, sideways) {

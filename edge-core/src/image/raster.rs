@@ -52,6 +52,28 @@ impl Raster {
     }
 }
 
+impl Raster {
+    /// The pixels of `rect` (which must lie inside the raster) as a new raster;
+    /// `limit_exceeded` when the buffer cannot be had.
+    pub fn crop(&self, rect: crate::types::ops::Rect) -> Result<Raster> {
+        let channels = self.layout.channels();
+        let row_len = rect.width as usize * channels;
+        let mut data = Vec::new();
+        data.try_reserve_exact(row_len * rect.height as usize)
+            .map_err(|_| Error::limit_exceeded("out of memory for the region"))?;
+        for row in self
+            .data
+            .chunks_exact(self.width as usize * channels)
+            .skip(rect.y as usize)
+            .take(rect.height as usize)
+        {
+            let from = rect.x as usize * channels;
+            data.extend_from_slice(&row[from..from + row_len]);
+        }
+        Ok(Raster::new(rect.width, rect.height, self.layout, data))
+    }
+}
+
 /// A zeroed buffer of `len` bytes, or `limit_exceeded` when it cannot be had (an
 /// allocation failure must be an error, never an abort).
 pub(crate) fn try_zeroed(len: usize) -> Result<Vec<u8>> {

@@ -164,7 +164,12 @@ fn vertical_pass_portable(src: &[u8], offsets: &[usize], weights: &[i32], out: &
         }
         i += BLOCK;
     }
-    for (j, o) in out.iter_mut().enumerate().skip(i) {
+    vertical_tail(src, offsets, weights, out, i);
+}
+
+/// The samples from `start` on, one at a time (the part shorter than a SIMD block).
+fn vertical_tail(src: &[u8], offsets: &[usize], weights: &[i32], out: &mut [u8], start: usize) {
+    for (j, o) in out.iter_mut().enumerate().skip(start) {
         let acc: i32 = offsets
             .iter()
             .zip(weights)
@@ -298,14 +303,7 @@ mod simd128 {
             unsafe { v128_store(out[i..i + 16].as_mut_ptr().cast(), bytes) };
             i += 16;
         }
-        for (j, o) in out.iter_mut().enumerate().skip(i) {
-            let acc: i32 = offsets
-                .iter()
-                .zip(weights)
-                .map(|(&offset, &w)| w * i32::from(src[offset + j]))
-                .sum();
-            *o = to_u8(acc);
-        }
+        super::vertical_tail(src, offsets, weights, out, i);
         true
     }
 

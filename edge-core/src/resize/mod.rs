@@ -57,7 +57,7 @@ pub fn resample(src: Raster, rect: Rect, width: u32, height: u32) -> Result<Rast
     }
     let whole = rect.x == 0 && rect.y == 0 && rect.width == src.width && rect.height == src.height;
     if (rect.width, rect.height) == (width, height) {
-        return Ok(if whole { src } else { crop(&src, rect) });
+        return if whole { Ok(src) } else { src.crop(rect) };
     }
     let src = if src.layout == Layout::GrayAlpha {
         gray_alpha_to_rgba(&src)
@@ -98,22 +98,6 @@ pub fn resample(src: Raster, rect: Rect, width: u32, height: u32) -> Result<Rast
         }
     }
     Ok(Raster::new(width, height, src.layout, out))
-}
-
-fn crop(src: &Raster, rect: Rect) -> Raster {
-    let channels = src.layout.channels();
-    let row_len = rect.width as usize * channels;
-    let mut data = Vec::with_capacity(row_len * rect.height as usize);
-    for row in src
-        .data
-        .chunks_exact(src.width as usize * channels)
-        .skip(rect.y as usize)
-        .take(rect.height as usize)
-    {
-        let from = rect.x as usize * channels;
-        data.extend_from_slice(&row[from..from + row_len]);
-    }
-    Raster::new(rect.width, rect.height, src.layout, data)
 }
 
 fn gray_alpha_to_rgba(src: &Raster) -> Raster {

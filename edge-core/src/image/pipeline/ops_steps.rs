@@ -205,26 +205,7 @@ pub fn scale_region(region: Rect, from: (u32, u32), to: (u32, u32)) -> Rect {
 #[cfg(feature = "codecs")]
 pub fn extract(raster: &Raster, region: Rect) -> Result<Raster> {
     check_region(region, raster.width, raster.height)?;
-    let channels = raster.layout.channels();
-    let row_len = region.width as usize * channels;
-    let mut data = Vec::new();
-    data.try_reserve_exact(row_len * region.height as usize)
-        .map_err(|_| Error::limit_exceeded("out of memory for the region"))?;
-    for row in raster
-        .data
-        .chunks_exact(raster.width as usize * channels)
-        .skip(region.y as usize)
-        .take(region.height as usize)
-    {
-        let from = region.x as usize * channels;
-        data.extend_from_slice(&row[from..from + row_len]);
-    }
-    Ok(Raster::new(
-        region.width,
-        region.height,
-        raster.layout,
-        data,
-    ))
+    raster.crop(region)
 }
 
 #[cfg(test)]
