@@ -212,6 +212,9 @@ impl<'a> Horizontal<'a> {
         }
     }
 
+    /// Out of line: V8 tiers a wasm function up only between calls, so the per-row
+    /// work must be its own function for the rows after the first few to run optimised.
+    #[inline(never)]
     fn run<const C: usize>(&mut self, row: &[u8], out_row: &mut [u8]) {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         if let Some(simd) = &mut self.simd {

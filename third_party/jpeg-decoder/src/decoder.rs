@@ -606,6 +606,9 @@ impl<R: BufRead> Decoder<R> {
         })
     }
 
+    // Vendored change: out of line, so the one-shot `decode_internal` stays small (see
+    // `Decoder::decode_mcu_row`).
+    #[inline(never)]
     fn decode_planes(
         &mut self,
         worker: &mut dyn Worker,
@@ -755,6 +758,139 @@ impl<R: BufRead> Decoder<R> {
         }
     }
 
+    /// Vendored change: one MCU row of a scan, kept out of `decode_scan` (and out of
+    /// line). WebAssembly engines tier a function up only between calls (V8 has no
+    /// on-stack replacement for wasm), so the entropy decoding must sit in a function
+    /// called once per row, not in one loop over the whole image; as one function it
+    /// also made `decode_internal` 39 KB of wasm, 129 ms of TurboFan compile on a cold
+    /// start, none of which the first image used.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn decode_mcu_row(
+        &mut self,
+        frame: &FrameInfo,
+        scan: &ScanInfo,
+        components: &[Component],
+        finished: &[bool; MAX_COMPONENTS],
+        layout: &McuLayout,
+        cursor: &mut ScanCursor,
+        mcu_row_coefficients: &mut [Vec<i16>],
+        mcu_y: u16,
+    ) -> Result<()> {
+        for mcu_x in 0..layout.max_mcu_x {
+            if mcu_x * 8 >= frame.image_size.width {
+                break;
+            }
+
+            if self.restart_interval > 0 {
+                if cursor.mcus_left_until_restart == 0 {
+                    self.read_restart_marker(cursor)?;
+                }
+
+                cursor.mcus_left_until_restart -= 1;
+            }
+
+            for (i, component) in components.iter().enumerate() {
+                for v_pos in 0..layout.vertical_samples[i] {
+                    for h_pos in 0..layout.horizontal_samples[i] {
+                        let coefficients = if layout.is_progressive {
+                            let block_y = (mcu_y * layout.vertical_samples[i] + v_pos) as usize;
+                            let block_x = (mcu_x * layout.horizontal_samples[i] + h_pos) as usize;
+                            let block_offset =
+                                (block_y * component.block_size.width as usize + block_x) * 64;
+                            &mut self.coefficients[scan.component_indices[i]]
+                                [block_offset..block_offset + 64]
+                        } else if finished[i] {
+                            // Because the worker thread operates in batches as if we were always interleaved, we
+                            // need to distinguish between a single-shot buffer and one that's currently in process
+                            // (for a non-interleaved) stream
+                            let mcu_batch_current_row = if layout.is_interleaved {
+                                0
+                            } else {
+                                mcu_y % component.vertical_sampling_factor as u16
+                            };
+
+                            let block_y = (mcu_batch_current_row * layout.vertical_samples[i]
+                                + v_pos) as usize;
+                            let block_x = (mcu_x * layout.horizontal_samples[i] + h_pos) as usize;
+                            let block_offset =
+                                (block_y * component.block_size.width as usize + block_x) * 64;
+                            &mut mcu_row_coefficients[i][block_offset..block_offset + 64]
+                        } else {
+                            &mut cursor.dummy_block[..64]
+                        }
+                        .try_into()
+                        .unwrap();
+
+                        if scan.successive_approximation_high == 0 {
+                            decode_block(
+                                &mut self.reader,
+                                coefficients,
+                                &mut cursor.huffman,
+                                self.dc_huffman_tables[scan.dc_table_indices[i]].as_ref(),
+                                self.ac_huffman_tables[scan.ac_table_indices[i]].as_ref(),
+                                scan.spectral_selection.clone(),
+                                scan.successive_approximation_low,
+                                &mut cursor.eob_run,
+                                &mut cursor.dc_predictors[i],
+                            )?;
+                        } else {
+                            decode_block_successive_approximation(
+                                &mut self.reader,
+                                coefficients,
+                                &mut cursor.huffman,
+                                self.ac_huffman_tables[scan.ac_table_indices[i]].as_ref(),
+                                scan.spectral_selection.clone(),
+                                scan.successive_approximation_low,
+                                &mut cursor.eob_run,
+                            )?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Vendored change: the RST marker between restart intervals, out of line so
+    /// `decode_mcu_row` stays small (cheaper for the engine's optimising compiler).
+    #[cold]
+    #[inline(never)]
+    fn read_restart_marker(&mut self, cursor: &mut ScanCursor) -> Result<()> {
+        match cursor.huffman.take_marker(&mut self.reader)? {
+            Some(Marker::RST(n)) => {
+                if n != cursor.expected_rst_num {
+                    return Err(Error::Format(format!(
+                        "found RST{} where RST{} was expected",
+                        n, cursor.expected_rst_num
+                    )));
+                }
+
+                cursor.huffman.reset();
+                // Section F.2.1.3.1
+                cursor.dc_predictors = [0i16; MAX_COMPONENTS];
+                // Section G.1.2.2
+                cursor.eob_run = 0;
+
+                cursor.expected_rst_num = (cursor.expected_rst_num + 1) % 8;
+                cursor.mcus_left_until_restart = self.restart_interval;
+            }
+            Some(marker) => {
+                return Err(Error::Format(format!(
+                    "found marker {:?} inside scan where RST{} was expected",
+                    marker, cursor.expected_rst_num
+                )))
+            }
+            None => {
+                return Err(Error::Format(format!(
+                    "no marker found where RST{} was expected",
+                    cursor.expected_rst_num
+                )))
+            }
+        }
+        Ok(())
+    }
+
     fn read_marker(&mut self) -> Result<Marker> {
         loop {
             // This should be an error as the JPEG spec doesn't allow extraneous data between marker segments.
@@ -783,6 +919,8 @@ impl<R: BufRead> Decoder<R> {
     }
 
     #[allow(clippy::type_complexity)]
+    // Vendored change: out of line, so the one-shot `decode_internal` stays small.
+    #[inline(never)]
     fn decode_scan(
         &mut self,
         frame: &FrameInfo,
@@ -854,12 +992,14 @@ impl<R: BufRead> Decoder<R> {
 
         let is_progressive = frame.coding_process == CodingProcess::DctProgressive;
         let is_interleaved = components.len() > 1;
-        let mut dummy_block = [0i16; 64];
-        let mut huffman = HuffmanDecoder::new();
-        let mut dc_predictors = [0i16; MAX_COMPONENTS];
-        let mut mcus_left_until_restart = self.restart_interval;
-        let mut expected_rst_num = 0;
-        let mut eob_run = 0;
+        let mut cursor = ScanCursor {
+            dummy_block: [0i16; 64],
+            huffman: HuffmanDecoder::new(),
+            dc_predictors: [0i16; MAX_COMPONENTS],
+            mcus_left_until_restart: self.restart_interval,
+            expected_rst_num: 0,
+            eob_run: 0,
+        };
         let mut mcu_row_coefficients = vec![vec![]; components.len()];
 
         if !is_progressive {
@@ -899,113 +1039,29 @@ impl<R: BufRead> Decoder<R> {
             )
         };
 
+        let layout = McuLayout {
+            is_progressive,
+            is_interleaved,
+            horizontal_samples: mcu_horizontal_samples,
+            vertical_samples: mcu_vertical_samples,
+            max_mcu_x,
+        };
+
         for mcu_y in 0..max_mcu_y {
             if mcu_y * 8 >= frame.image_size.height {
                 break;
             }
 
-            for mcu_x in 0..max_mcu_x {
-                if mcu_x * 8 >= frame.image_size.width {
-                    break;
-                }
-
-                if self.restart_interval > 0 {
-                    if mcus_left_until_restart == 0 {
-                        match huffman.take_marker(&mut self.reader)? {
-                            Some(Marker::RST(n)) => {
-                                if n != expected_rst_num {
-                                    return Err(Error::Format(format!(
-                                        "found RST{} where RST{} was expected",
-                                        n, expected_rst_num
-                                    )));
-                                }
-
-                                huffman.reset();
-                                // Section F.2.1.3.1
-                                dc_predictors = [0i16; MAX_COMPONENTS];
-                                // Section G.1.2.2
-                                eob_run = 0;
-
-                                expected_rst_num = (expected_rst_num + 1) % 8;
-                                mcus_left_until_restart = self.restart_interval;
-                            }
-                            Some(marker) => {
-                                return Err(Error::Format(format!(
-                                    "found marker {:?} inside scan where RST{} was expected",
-                                    marker, expected_rst_num
-                                )))
-                            }
-                            None => {
-                                return Err(Error::Format(format!(
-                                    "no marker found where RST{} was expected",
-                                    expected_rst_num
-                                )))
-                            }
-                        }
-                    }
-
-                    mcus_left_until_restart -= 1;
-                }
-
-                for (i, component) in components.iter().enumerate() {
-                    for v_pos in 0..mcu_vertical_samples[i] {
-                        for h_pos in 0..mcu_horizontal_samples[i] {
-                            let coefficients = if is_progressive {
-                                let block_y = (mcu_y * mcu_vertical_samples[i] + v_pos) as usize;
-                                let block_x = (mcu_x * mcu_horizontal_samples[i] + h_pos) as usize;
-                                let block_offset =
-                                    (block_y * component.block_size.width as usize + block_x) * 64;
-                                &mut self.coefficients[scan.component_indices[i]]
-                                    [block_offset..block_offset + 64]
-                            } else if finished[i] {
-                                // Because the worker thread operates in batches as if we were always interleaved, we
-                                // need to distinguish between a single-shot buffer and one that's currently in process
-                                // (for a non-interleaved) stream
-                                let mcu_batch_current_row = if is_interleaved {
-                                    0
-                                } else {
-                                    mcu_y % component.vertical_sampling_factor as u16
-                                };
-
-                                let block_y = (mcu_batch_current_row * mcu_vertical_samples[i]
-                                    + v_pos) as usize;
-                                let block_x = (mcu_x * mcu_horizontal_samples[i] + h_pos) as usize;
-                                let block_offset =
-                                    (block_y * component.block_size.width as usize + block_x) * 64;
-                                &mut mcu_row_coefficients[i][block_offset..block_offset + 64]
-                            } else {
-                                &mut dummy_block[..64]
-                            }
-                            .try_into()
-                            .unwrap();
-
-                            if scan.successive_approximation_high == 0 {
-                                decode_block(
-                                    &mut self.reader,
-                                    coefficients,
-                                    &mut huffman,
-                                    self.dc_huffman_tables[scan.dc_table_indices[i]].as_ref(),
-                                    self.ac_huffman_tables[scan.ac_table_indices[i]].as_ref(),
-                                    scan.spectral_selection.clone(),
-                                    scan.successive_approximation_low,
-                                    &mut eob_run,
-                                    &mut dc_predictors[i],
-                                )?;
-                            } else {
-                                decode_block_successive_approximation(
-                                    &mut self.reader,
-                                    coefficients,
-                                    &mut huffman,
-                                    self.ac_huffman_tables[scan.ac_table_indices[i]].as_ref(),
-                                    scan.spectral_selection.clone(),
-                                    scan.successive_approximation_low,
-                                    &mut eob_run,
-                                )?;
-                            }
-                        }
-                    }
-                }
-            }
+            self.decode_mcu_row(
+                frame,
+                scan,
+                &components,
+                finished,
+                &layout,
+                &mut cursor,
+                &mut mcu_row_coefficients,
+                mcu_y,
+            )?;
 
             // Send the coefficients from this MCU row to the worker thread for dequantization and idct.
             for (i, component) in components.iter().enumerate() {
@@ -1052,7 +1108,7 @@ impl<R: BufRead> Decoder<R> {
             }
         }
 
-        let mut marker = huffman.take_marker(&mut self.reader)?;
+        let mut marker = cursor.huffman.take_marker(&mut self.reader)?;
         while let Some(Marker::RST(_)) = marker {
             marker = self.read_marker().ok();
         }
@@ -1072,6 +1128,25 @@ impl<R: BufRead> Decoder<R> {
             Ok((marker, None))
         }
     }
+}
+
+/// Vendored change: the state a scan carries from MCU to MCU (see `decode_mcu_row`).
+struct ScanCursor {
+    dummy_block: [i16; 64],
+    huffman: HuffmanDecoder,
+    dc_predictors: [i16; MAX_COMPONENTS],
+    mcus_left_until_restart: u16,
+    expected_rst_num: u8,
+    eob_run: u16,
+}
+
+/// Vendored change: how a scan's MCUs are laid out (see `decode_mcu_row`).
+struct McuLayout {
+    is_progressive: bool,
+    is_interleaved: bool,
+    horizontal_samples: Vec<u16>,
+    vertical_samples: Vec<u16>,
+    max_mcu_x: u16,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1179,6 +1254,9 @@ fn decode_block<R: BufRead>(
     Ok(())
 }
 
+// Vendored change: out of line (progressive refinement only), so `decode_mcu_row` stays
+// small for sequential scans.
+#[inline(never)]
 fn decode_block_successive_approximation<R: BufRead>(
     reader: &mut R,
     coefficients: &mut [i16; 64],

@@ -160,6 +160,9 @@ fn skip_bytes<R: Read>(reader: &mut R, length: usize) -> Result<()> {
 }
 
 // Section B.2.2
+// Vendored change: out of line, so the one-shot `decode_internal` stays small (see
+// `Decoder::decode_mcu_row`).
+#[inline(never)]
 pub fn parse_sof<R: Read>(reader: &mut R, marker: Marker) -> Result<FrameInfo> {
     let length = read_length(reader, marker)?;
 
@@ -407,6 +410,9 @@ fn test_update_component_sizes() {
 }
 
 // Section B.2.3
+// Vendored change: out of line, so the one-shot `decode_internal` stays small (see
+// `Decoder::decode_mcu_row`).
+#[inline(never)]
 pub fn parse_sos<R: Read>(reader: &mut R, frame: &FrameInfo) -> Result<ScanInfo> {
     let length = read_length(reader, SOS)?;
     if 0 == length {
@@ -604,6 +610,9 @@ pub fn parse_sos<R: Read>(reader: &mut R, frame: &FrameInfo) -> Result<ScanInfo>
 }
 
 // Section B.2.4.1
+// Vendored change: out of line, so the one-shot `decode_internal` stays small (see
+// `Decoder::decode_mcu_row`).
+#[inline(never)]
 pub fn parse_dqt<R: Read>(reader: &mut R) -> Result<[Option<[u16; 64]>; 4]> {
     let mut length = read_length(reader, DQT)?;
     let mut tables = [None; 4];
@@ -663,6 +672,9 @@ pub fn parse_dqt<R: Read>(reader: &mut R) -> Result<[Option<[u16; 64]>; 4]> {
 
 // Section B.2.4.2
 #[allow(clippy::type_complexity)]
+// Vendored change: out of line, so the one-shot `decode_internal` stays small (see
+// `Decoder::decode_mcu_row`).
+#[inline(never)]
 pub fn parse_dht<R: Read>(
     reader: &mut R,
     is_baseline: Option<bool>,
@@ -757,6 +769,9 @@ pub fn parse_com<R: Read>(reader: &mut R) -> Result<Vec<u8>> {
 }
 
 // Section B.2.4.6
+// Vendored change: out of line, so the one-shot `decode_internal` stays small (see
+// `Decoder::decode_mcu_row`).
+#[inline(never)]
 pub fn parse_app<R: Read>(reader: &mut R, marker: Marker) -> Result<Option<AppData>> {
     let length = read_length(reader, marker)?;
     let mut bytes_read = 0;

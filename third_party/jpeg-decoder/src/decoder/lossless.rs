@@ -8,6 +8,9 @@ use std::io::BufRead;
 
 impl<R: BufRead> Decoder<R> {
     /// decode_scan_lossless
+    // Vendored change: out of line, so the one-shot `decode_internal` stays small (see
+    // `Decoder::decode_mcu_row`).
+    #[inline(never)]
     pub fn decode_scan_lossless(
         &mut self,
         frame: &FrameInfo,
