@@ -5,7 +5,9 @@
 //
 //   node bench/run.mjs [--quick] [--only lib1,lib2] [--tasks T1,T2] [--inputs a.jpg,b.jpg]
 //                      [--runs N] [--warmup N] [--out FILE.md] [--no-coldstart] [--no-rss]
-//                      [--no-quality] [--no-upload] [--keep-outputs]
+//                      [--no-quality] [--no-upload] [--keep-outputs] [--cold-node NODE]...
+// --cold-node: also run the cold starts under that Node binary (e.g. Node 22, the
+// runtime the functions deploy on); repeatable.
 // `scripts/bench --compare REF` builds REF's wasm and runs it as library `ours@REF`
 // (environment BENCH_COMPARE_PKG / BENCH_COMPARE_REF, read by lib/specs.mjs).
 import { spawn, spawnSync } from 'node:child_process';
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string' },
     out: { type: 'string' },
     'no-coldstart': { type: 'boolean', default: false },
+    'cold-node': { type: 'string', multiple: true },
     'no-rss': { type: 'boolean', default: false },
     'no-quality': { type: 'boolean', default: false },
     'no-upload': { type: 'boolean', default: false },
@@ -59,7 +62,8 @@ for (const id of taskIds) if (!TASKS[id]) fail(`unknown task "${id}"; known: ${O
 
 const warmup = Number(args.warmup ?? (args.quick ? 1 : 2));
 const runs = Number(args.runs ?? (args.quick ? 3 : 7));
-const coldRuns = args.quick ? 3 : 5;
+// Cold starts vary by tens of ms from one process to the next: many interleaved rounds.
+const coldRuns = args.quick ? 3 : 15;
 const outFile = path.resolve(args.out ?? path.join(BENCH_DIR, 'results.md'));
 
 const inputs = (args.inputs ? list(args.inputs) : args.quick ? QUICK_INPUTS : DEFAULT_INPUTS).map((rel) => {
@@ -251,10 +255,10 @@ async function judgeQuality() {
   }
 }
 
-function spawnTimed(argv) {
+function spawnTimed(argv, node = process.execPath) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -269,40 +273,65 @@ function spawnTimed(argv) {
 
 async function coldStarts() {
   const input = inputs.find((i) => i.name === 'hato.jpg') ?? inputs[0];
+  const out = { input: input.name, runs: coldRuns, node: {} };
+  // This Node, then each --cold-node binary (e.g. Node 22, the deployed runtime).
+  const nodes = [process.execPath, ...(args['cold-node'] ?? [])];
+  for (const node of nodes) out.node[nodeVersion(node)] = await coldStartsWith(node, input);
+  // The first binary's figures keep their old place (the targets table reads them).
+  Object.assign(out, Object.values(out.node)[0]);
+  return out;
+}
+
+/**
+ * Cold starts under one Node binary. The libraries take turns, one fresh process each
+ * per round, so a slow spell of the machine falls on all of them alike.
+ */
+async function coldStartsWith(node, input) {
   const script = path.join(BENCH_DIR, 'lib/coldstart.mjs');
   const empty = path.join(BENCH_DIR, 'lib/empty.mjs');
-  log(`cold start: ${coldRuns} fresh processes per library, one T2 on ${input.name}`);
-  await spawnTimed([empty]);
+  const version = nodeVersion(node);
+  log(`cold start (node ${version}): ${coldRuns} rounds of fresh processes, one T2 on ${input.name}`);
+  const libs = report.libs.filter((l) => !l.fatal).map((l) => l.lib);
+  // One unmeasured run each warms the OS file cache.
+  await spawnTimed([empty], node);
+  for (const lib of libs) await spawnTimed([script, lib, input.path], node);
   const emptyRuns = [];
-  for (let i = 0; i < coldRuns; i++) emptyRuns.push((await spawnTimed([empty])).ms);
-  const out = { input: input.name, emptyNodeMs: median(emptyRuns), libs: {} };
-  for (const lib of report.libs) {
-    if (lib.fatal) continue;
-    // One unmeasured run warms the OS file cache.
-    await spawnTimed([script, lib.lib, input.path]);
-    const walls = [];
-    const splits = [];
-    let error = null;
-    for (let i = 0; i < coldRuns; i++) {
-      const r = await spawnTimed([script, lib.lib, input.path]);
+  const walls = Object.fromEntries(libs.map((l) => [l, []]));
+  const splits = Object.fromEntries(libs.map((l) => [l, []]));
+  const errors = {};
+  for (let i = 0; i < coldRuns; i++) {
+    emptyRuns.push((await spawnTimed([empty], node)).ms);
+    for (const lib of libs) {
+      if (errors[lib]) continue;
+      const r = await spawnTimed([script, lib, input.path], node);
       if (r.code !== 0) {
-        error = (r.stderr.trim().split('\n').pop() || `exit ${r.code}`).slice(0, 200);
-        break;
+        errors[lib] = (r.stderr.trim().split('\n').pop() || `exit ${r.code}`).slice(0, 200);
+        continue;
       }
-      walls.push(r.ms);
-      splits.push(JSON.parse(r.stdout.trim().split('\n').pop()));
+      walls[lib].push(r.ms);
+      splits[lib].push(JSON.parse(r.stdout.trim().split('\n').pop()));
     }
-    out.libs[lib.lib] = error
-      ? { error }
-      : {
-          medianMs: median(walls),
-          minMs: min(walls),
-          importInitMs: median(splits.map((s) => s.importInitMs)),
-          firstOpMs: median(splits.map((s) => s.firstOpMs)),
-        };
-    log(`  ${lib.lib}: ${error ?? `${median(walls).toFixed(0)} ms`}`);
   }
-  return out;
+  const result = { emptyNodeMs: median(emptyRuns), libs: {} };
+  for (const lib of libs) {
+    result.libs[lib] = errors[lib]
+      ? { error: errors[lib] }
+      : {
+          medianMs: median(walls[lib]),
+          minMs: min(walls[lib]),
+          importInitMs: median(splits[lib].map((s) => s.importInitMs)),
+          firstOpMs: median(splits[lib].map((s) => s.firstOpMs)),
+        };
+    log(`  ${lib}: ${errors[lib] ?? `${median(walls[lib]).toFixed(0)} ms`}`);
+  }
+  return result;
+}
+
+function nodeVersion(node) {
+  if (node === process.execPath) return process.version;
+  const r = spawnSync(node, ['-p', 'process.version'], { encoding: 'utf8' });
+  if (r.status !== 0) fail(`--cold-node ${node}: cannot run it`);
+  return r.stdout.trim();
 }
 
 function peakRss() {

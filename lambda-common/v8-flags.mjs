@@ -5,14 +5,15 @@
 import v8 from 'node:v8';
 
 /**
- * Both handlers: `--wasm-lazy-validation`. Compiling the 3.9 MB module validated every
- * function up front: 20 ms of CPU, 8 ms with validation at each function's first
- * call. Our module comes from rustc + wasm-bindgen, so nothing is left to catch early.
+ * Both handlers: nothing beyond what the package sets for itself. `--wasm-lazy-validation`
+ * (each function validated at its first compile, not all 4 MB up front: 13 ms less
+ * import, Node 20 and 22) is set by the package's own glue (scripts/build), so every
+ * consumer of edge-shim/pkg compiles the module the same way.
  */
-const COMMON = ['--wasm-lazy-validation'];
+const COMMON = [];
 
 /**
- * viewer-request: the same. `--liftoff-only` measured ~15 % less CPU for a cold
+ * viewer-request: nothing more. `--liftoff-only` measured ~15 % less CPU for a cold
  * container doing 200 requests (its calls are microseconds of URL rules, so TurboFan
  * never pays back), but flags are per process and `scripts/dev` and the handler tests
  * load both handlers in one: it would make the origin's images 1.9x slower there.
@@ -20,7 +21,12 @@ const COMMON = ['--wasm-lazy-validation'];
 export const VIEWER_V8_FLAGS = [...COMMON];
 
 /**
- * origin-response: otherwise V8's defaults. Measured per-request CPU of T2 (hato.jpg)
+ * origin-response: otherwise V8's defaults (tiering budget 1.8 M on Node 20, 13 M on
+ * Node 22). Measured again after the decoder was shaped for tier-up (fresh processes,
+ * import + one T2, 15-25 interleaved runs each): 13 M on Node 20, smaller budgets
+ * (0.15-0.9 M: more functions optimised, and those compiles compete with the main
+ * thread on 2 cores, +10-40 ms), `--no-wasm-loop-unrolling` / `-peeling`: none beat the
+ * defaults. Earlier measurements, per-request CPU of T2 (hato.jpg)
  * in one process, requests 1, 2, 3 and the steady state: default 255, 86, 61, 51 ms;
  * `--liftoff-only` 115, 97, 96, 97 ms (the first request's TurboFan compiles gone, but
  * every later image 1.9x slower: a container serves many); a 500x larger

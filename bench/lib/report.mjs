@@ -134,11 +134,13 @@ export function targetsCheck(report) {
       );
     }
   }
-  const cs = report.coldstart;
-  if (cs?.libs?.ours && cs.libs[BASELINE]) {
+  // One row per Node binary the cold starts ran under (reports before --cold-node: one).
+  const coldByNode = report.coldstart?.node ?? (report.coldstart ? { '': report.coldstart } : {});
+  for (const [version, cs] of Object.entries(coldByNode)) {
+    if (!cs?.libs?.ours?.medianMs || !cs.libs[BASELINE]?.medianMs) continue;
     const o = cs.libs.ours.medianMs;
     const s = cs.libs[BASELINE].medianMs;
-    add(`cold start ≤ ${BASELINE}'s`, `${fmtMs(o)} vs ${fmtMs(s)}`, o <= s);
+    add(`cold start ≤ ${BASELINE}'s${version ? ` (node ${version})` : ''}`, `${fmtMs(o)} vs ${fmtMs(s)}`, o <= s);
   }
   const rss = report.rss?.libs?.ours;
   if (rss && Number.isFinite(rss.after1MB)) {
@@ -342,19 +344,23 @@ export function renderMarkdown(report, notes = null) {
     out.push(
       `A fresh \`node bench/lib/coldstart.mjs <lib> ${cs.input}\` process imports the adapter (and so the library), ` +
         `initialises it, reads the input, does one T2 and exits; spawn-to-exit wall measured by the parent, median of ` +
-        `${s.coldRuns} after one unmeasured run (OS file cache). An empty node process takes **${fmtMs(cs.emptyNodeMs)}** here.`,
-      '',
+        `${cs.runs ?? s.coldRuns} rounds in which the libraries take turns, after one unmeasured run each (OS file cache).`,
     );
-    out.push(
-      mdTable(
-        ['lib', 'process wall median', 'min', 'minus empty node', 'import+init (in-process)', 'first T2 (in-process)'],
-        Object.entries(cs.libs).map(([id, r]) =>
-          r.error
-            ? [`\`${id}\``, `✗ ${r.error}`, '', '', '', '']
-            : [`\`${id}\``, `**${fmtMs(r.medianMs)}**`, fmtMs(r.minMs), fmtMs(r.medianMs - cs.emptyNodeMs), fmtMs(r.importInitMs), fmtMs(r.firstOpMs)],
+    for (const [version, run] of Object.entries(cs.node ?? { '': cs })) {
+      out.push(
+        '',
+        `${version ? `**Node ${version}.** ` : ''}An empty node process takes **${fmtMs(run.emptyNodeMs)}** here.`,
+        '',
+        mdTable(
+          ['lib', 'process wall median', 'min', 'minus empty node', 'import+init (in-process)', 'first T2 (in-process)'],
+          Object.entries(run.libs).map(([id, r]) =>
+            r.error
+              ? [`\`${id}\``, `✗ ${r.error}`, '', '', '', '']
+              : [`\`${id}\``, `**${fmtMs(r.medianMs)}**`, fmtMs(r.minMs), fmtMs(r.medianMs - run.emptyNodeMs), fmtMs(r.importInitMs), fmtMs(r.firstOpMs)],
+          ),
         ),
-      ),
-    );
+      );
+    }
   }
 
   out.push('', '## Peak memory', '');
