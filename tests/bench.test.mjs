@@ -168,6 +168,22 @@ test('targets check: ratio limits, wasm peers cell by cell, cold start, RSS, byt
   assert.match(md, /`photon` T1 b\.jpg: another picture/);
   assert.match(renderConsole(fakeReport()), /photon\s+7\.07x‡/);
 
+  // Cold starts under two Node binaries (--cold-node): one target row and one table each.
+  const twoNodes = fakeReport();
+  const under22 = { emptyNodeMs: 30, libs: { ours: { medianMs: 120, minMs: 110, importInitMs: 15, firstOpMs: 60 }, 'sharp-c1': { medianMs: 110, minMs: 100, importInitMs: 60, firstOpMs: 40 } } };
+  twoNodes.coldstart = { ...twoNodes.coldstart, runs: 15, node: { 'v20.0.0': { ...twoNodes.coldstart }, 'v22.0.0': under22 } };
+  const rows2 = targetsCheck(twoNodes).rows.filter((x) => x.target.startsWith('cold start'));
+  assert.deepEqual(
+    rows2.map((x) => [x.target, x.value, x.pass]),
+    [
+      ["cold start ≤ sharp-c1's (node v20.0.0)", '150 ms vs 190 ms', true],
+      ["cold start ≤ sharp-c1's (node v22.0.0)", '120 ms vs 110 ms', false],
+    ],
+  );
+  const md2 = renderMarkdown(twoNodes);
+  assert.match(md2, /\*\*Node v22\.0\.0\.\*\* An empty node process takes \*\*30/);
+  assert.match(md2, /median of 15 rounds/);
+
   const kept = '<!-- notes:start -->\nT4 is fine.\n<!-- notes:end -->';
   assert.ok(renderMarkdown(fakeReport(), kept).includes(kept));
 
