@@ -310,6 +310,70 @@ mod simd128 {
         true
     }
 
+    /// Splits `row` (`C` interleaved 8-bit channels) into one i16 plane per channel,
+    /// each `plane_len` long (the samples, then the zeros already there). RGB and gray
+    /// go 16 pixels at a time (three loads, two shuffles per channel, widen, store); the
+    /// rest, and other channel counts, one sample at a time.
+    fn fill_planes<const C: usize>(row: &[u8], planes: &mut [i16], plane_len: usize) {
+        let width = row.len() / C;
+        let mut done = 0;
+        if C == 3 {
+            while done + 16 <= width {
+                let bytes = &row[done * 3..done * 3 + 48];
+                // SAFETY: `bytes` is 48 bytes; v128 loads need no alignment.
+                let (v0, v1, v2) = unsafe {
+                    let p = bytes.as_ptr();
+                    (
+                        v128_load(p.cast()),
+                        v128_load(p.add(16).cast()),
+                        v128_load(p.add(32).cast()),
+                    )
+                };
+                // Channel c of pixel k is byte 3k + c: 0..16 of v0, then v1, then v2.
+                let r = i8x16_shuffle::<0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17, 20, 23, 26, 29>(
+                    i8x16_shuffle::<0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 0, 0, 0, 0, 0>(v0, v1),
+                    v2,
+                );
+                let g = i8x16_shuffle::<0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 18, 21, 24, 27, 30>(
+                    i8x16_shuffle::<1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 0, 0, 0, 0, 0>(v0, v1),
+                    v2,
+                );
+                let b = i8x16_shuffle::<0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 19, 22, 25, 28, 31>(
+                    i8x16_shuffle::<2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 0, 0, 0, 0, 0, 0>(v0, v1),
+                    v2,
+                );
+                for (c, v) in [r, g, b].into_iter().enumerate() {
+                    let out = &mut planes[c * plane_len + done..c * plane_len + done + 16];
+                    // SAFETY: `out` is 16 i16s (sliced just above).
+                    unsafe {
+                        v128_store(out.as_mut_ptr().cast(), u16x8_extend_low_u8x16(v));
+                        v128_store(out.as_mut_ptr().add(8).cast(), u16x8_extend_high_u8x16(v));
+                    }
+                }
+                done += 16;
+            }
+        } else if C == 1 {
+            while done + 16 <= width {
+                let out = &mut planes[done..done + 16];
+                // SAFETY: 16 bytes of `row` in, 16 i16s of `out` out (both sliced here).
+                unsafe {
+                    let v = v128_load(row[done..done + 16].as_ptr().cast());
+                    v128_store(out.as_mut_ptr().cast(), u16x8_extend_low_u8x16(v));
+                    v128_store(out.as_mut_ptr().add(8).cast(), u16x8_extend_high_u8x16(v));
+                }
+                done += 16;
+            }
+        }
+        for (c, plane) in planes.chunks_exact_mut(plane_len).enumerate() {
+            for (sample, px) in plane[done..]
+                .iter_mut()
+                .zip(row[done * C..].chunks_exact(C))
+            {
+                *sample = i16::from(px[c]);
+            }
+        }
+    }
+
     pub(super) struct Prepared {
         groups: usize,
         /// `groups * 8` weights per output position, zero-padded.
@@ -351,13 +415,57 @@ mod simd128 {
         ) {
             let (plane_len, groups) = (self.plane_len, self.groups);
             let padded = groups * LANES;
-            // One plane per channel, each filled without per-sample bounds checks.
-            for (c, plane) in self.planes.chunks_exact_mut(plane_len).enumerate() {
-                for (sample, px) in plane.iter_mut().zip(row.chunks_exact(C)) {
-                    *sample = i16::from(px[c]);
+            fill_planes::<C>(row, &mut self.planes, plane_len);
+            let out_w = out_row.len() / C;
+            let half = i32x4_splat(HALF);
+            // Four output pixels at a time: each weight group is loaded once for all
+            // channels, and the four pixels' lane sums of a channel are reduced together
+            // into one vector (two shuffle-add rounds instead of three extracts and adds
+            // per sample).
+            let mut x = 0;
+            while x + 4 <= out_w {
+                let mut acc = [[i32x4_splat(0); 4]; C];
+                for j in 0..4 {
+                    let start = taps.starts[x + j];
+                    let w = &self.weights[(x + j) * padded..(x + j + 1) * padded];
+                    for g in 0..groups {
+                        // SAFETY: `w` holds `groups * 8` i16s; v128 loads need no alignment.
+                        let wv = unsafe { v128_load(w.as_ptr().add(g * LANES).cast()) };
+                        for (c, acc) in acc.iter_mut().enumerate() {
+                            let base = c * plane_len + start + g * LANES;
+                            let p = &self.planes[base..base + LANES];
+                            // SAFETY: `p` is 8 i16s (sliced just above).
+                            let pv = unsafe { v128_load(p.as_ptr().cast()) };
+                            acc[j] = i32x4_add(acc[j], i32x4_dot_i16x8(pv, wv));
+                        }
+                    }
                 }
+                for (c, a) in acc.iter().enumerate() {
+                    let t0 = i32x4_add(
+                        i32x4_shuffle::<0, 4, 1, 5>(a[0], a[1]),
+                        i32x4_shuffle::<2, 6, 3, 7>(a[0], a[1]),
+                    );
+                    let t1 = i32x4_add(
+                        i32x4_shuffle::<0, 4, 1, 5>(a[2], a[3]),
+                        i32x4_shuffle::<2, 6, 3, 7>(a[2], a[3]),
+                    );
+                    // Lane j: the whole sum of pixel x + j.
+                    let sums = i32x4_add(
+                        i32x4_shuffle::<0, 1, 4, 5>(t0, t1),
+                        i32x4_shuffle::<2, 3, 6, 7>(t0, t1),
+                    );
+                    // `to_u8` on four lanes: round, shift, then the saturating narrows
+                    // clamp to 0..=255 exactly as `clamp(0, 255)` does.
+                    let v = i32x4_shr(i32x4_add(sums, half), BITS);
+                    let bytes = u8x16_narrow_i16x8(i16x8_narrow_i32x4(v, v), i16x8_splat(0));
+                    out_row[x * C + c] = u8x16_extract_lane::<0>(bytes);
+                    out_row[(x + 1) * C + c] = u8x16_extract_lane::<1>(bytes);
+                    out_row[(x + 2) * C + c] = u8x16_extract_lane::<2>(bytes);
+                    out_row[(x + 3) * C + c] = u8x16_extract_lane::<3>(bytes);
+                }
+                x += 4;
             }
-            for (out_x, px) in out_row.chunks_exact_mut(C).enumerate() {
+            for out_x in x..out_w {
                 let start = taps.starts[out_x];
                 let w = &self.weights[out_x * padded..(out_x + 1) * padded];
                 for c in 0..C {
@@ -378,7 +486,7 @@ mod simd128 {
                         + i32x4_extract_lane::<1>(acc)
                         + i32x4_extract_lane::<2>(acc)
                         + i32x4_extract_lane::<3>(acc);
-                    px[c] = to_u8(sum);
+                    out_row[out_x * C + c] = to_u8(sum);
                 }
             }
         }
