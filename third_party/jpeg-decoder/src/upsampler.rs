@@ -254,7 +254,19 @@ impl Upsample for UpsamplerH2V2 {
         let mut t1 = 3 * input_near[0] as u32 + input_far[0] as u32;
         output[0] = ((t1 + 2) >> 2) as u8;
 
-        for i in 1..input_width {
+        // Vendored change: eight input samples at a time with wasm SIMD (same sums).
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let first = {
+            let first = h2v2_simd128(input_near, input_far, input_width, output);
+            if first > 1 {
+                t1 = 3 * input_near[first - 1] as u32 + input_far[first - 1] as u32;
+            }
+            first
+        };
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        let first = 1;
+
+        for i in first..input_width {
             let t0 = t1;
             t1 = 3 * input_near[i] as u32 + input_far[i] as u32;
 
@@ -264,6 +276,39 @@ impl Upsample for UpsamplerH2V2 {
 
         output[input_width * 2 - 1] = ((t1 + 2) >> 2) as u8;
     }
+}
+
+/// Vendored change: the H2V2 loop below for `i` in `1..` as far as whole groups of
+/// eight reach, with u16 lanes (the sums stay under 4,100): `t = 3·near + far` for `i - 1`
+/// and `i`, then the two outputs of each `i` interleaved. The same integer sums as the
+/// scalar loop, so the same bytes. Returns the first `i` left to the scalar loop.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(unsafe_code)]
+fn h2v2_simd128(near: &[u8], far: &[u8], width: usize, output: &mut [u8]) -> usize {
+    use core::arch::wasm32::*;
+
+    let eight = u16x8_splat(8);
+    let three_plus = |a: v128, b: v128| i16x8_add(i16x8_add(i16x8_shl(a, 1), a), b);
+    let mut i = 1;
+    while i + 8 <= width {
+        let (n, f) = (&near[i - 1..i + 8], &far[i - 1..i + 8]);
+        let out = &mut output[2 * i - 1..2 * i + 15];
+        // SAFETY: `n` and `f` are 9 bytes, so the 8-byte loads at 0 and 1 are in bounds;
+        // `out` is 16 bytes. v128 loads and stores need no alignment.
+        unsafe {
+            let load = |p: *const u8| u16x8_extend_low_u8x16(v128_load64_zero(p.cast()));
+            let t_prev = three_plus(load(n.as_ptr()), load(f.as_ptr()));
+            let t_cur = three_plus(load(n.as_ptr().add(1)), load(f.as_ptr().add(1)));
+            let odd = u16x8_shr(i16x8_add(three_plus(t_prev, t_cur), eight), 4);
+            let even = u16x8_shr(i16x8_add(three_plus(t_cur, t_prev), eight), 4);
+            let bytes = u8x16_narrow_i16x8(odd, even);
+            let interleaved =
+                i8x16_shuffle::<0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15>(bytes, bytes);
+            v128_store(out.as_mut_ptr().cast(), interleaved);
+        }
+        i += 8;
+    }
+    i
 }
 
 impl Upsample for UpsamplerGeneric {
