@@ -35,6 +35,17 @@ static UNZIGZAG: [u8; 64] = [
     53, 60, 61, 54, 47, 55, 62, 63,
 ];
 
+/// Vendored change: the inverse of `UNZIGZAG` (natural index -> zigzag index).
+static ZIGZAG: [u8; 64] = {
+    let mut table = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        table[UNZIGZAG[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// An enumeration over combinations of color spaces and bit depths a pixel can have.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PixelFormat {
@@ -1278,16 +1289,25 @@ fn decode_block_successive_approximation<R: BufRead>(
         }
     } else {
         // Section G.1.2.3
+        //
+        // Vendored change: the coefficients already nonzero are found from a bitmask in
+        // zigzag order (`nonzero_zigzag_mask`) instead of testing every coefficient of the
+        // band: a block in an end-of-band run reads one correction bit per nonzero
+        // coefficient and skips the zeros without looking at them. The bits read, and
+        // the values written, are upstream's (its `refine_non_zeroes` loop).
+        let end = spectral_selection.end;
+        let mut nonzero = nonzero_zigzag_mask(coefficients);
 
         if *eob_run > 0 {
             *eob_run -= 1;
-            refine_non_zeroes(reader, coefficients, huffman, spectral_selection, 64, bit)?;
+            let band = zigzag_bits_below(end) & !zigzag_bits_below(spectral_selection.start);
+            refine_masked(reader, coefficients, huffman, nonzero & band, bit)?;
             return Ok(());
         }
 
         let mut index = spectral_selection.start;
 
-        while index < spectral_selection.end {
+        while index < end {
             let byte = huffman.decode(reader, ac_table.unwrap())?;
             let r = byte >> 4;
             let s = byte & 0x0f;
@@ -1326,14 +1346,32 @@ fn decode_block_successive_approximation<R: BufRead>(
                 _ => return Err(Error::Format("unexpected huffman code".to_owned())),
             }
 
-            let range = Range {
-                start: index,
-                end: spectral_selection.end,
+            // Upstream's `refine_non_zeroes(index..end, zero_run_length)`: refine the
+            // nonzero coefficients up to the (zero_run_length + 1)-th zero, which is
+            // where it stops (or, without one, to the end of the band, stopping at its
+            // last index).
+            let span = zigzag_bits_below(end) & !zigzag_bits_below(index);
+            let mut zeros = !nonzero & span;
+            if zero_run_length >= 64 {
+                zeros = 0;
+            } else {
+                for _ in 0..zero_run_length {
+                    zeros &= zeros.wrapping_sub(1);
+                }
+            }
+            let (stop, next) = if zeros != 0 {
+                let at = zeros.trailing_zeros() as u8;
+                (at, at)
+            } else {
+                (end, end - 1)
             };
-            index = refine_non_zeroes(reader, coefficients, huffman, range, zero_run_length, bit)?;
+            let before_stop = nonzero & span & zigzag_bits_below(stop);
+            refine_masked(reader, coefficients, huffman, before_stop, bit)?;
+            index = next;
 
             if value != 0 {
                 coefficients[UNZIGZAG[index as usize] as usize] = value;
+                nonzero |= 1u64 << index;
             }
 
             index += 1;
@@ -1343,31 +1381,70 @@ fn decode_block_successive_approximation<R: BufRead>(
     Ok(())
 }
 
-fn refine_non_zeroes<R: BufRead>(
+/// Vendored change (see `decode_block_successive_approximation`): bit `i` set for the
+/// coefficient at zigzag index `i` that is nonzero.
+#[inline]
+fn nonzero_zigzag_mask(coefficients: &[i16; 64]) -> u64 {
+    let mut natural = nonzero_natural_mask(coefficients);
+    let mut zigzag = 0u64;
+    while natural != 0 {
+        let n = natural.trailing_zeros() as usize;
+        natural &= natural - 1;
+        zigzag |= 1u64 << ZIGZAG[n];
+    }
+    zigzag
+}
+
+/// Bit `n` set for the nonzero coefficient at natural index `n`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(unsafe_code)]
+#[inline]
+fn nonzero_natural_mask(coefficients: &[i16; 64]) -> u64 {
+    use core::arch::wasm32::*;
+    let zero = i16x8_splat(0);
+    let mut mask = 0u64;
+    for (k, eight) in coefficients.chunks_exact(8).enumerate() {
+        // SAFETY: `eight` is 8 i16s; v128 loads need no alignment.
+        let v = unsafe { v128_load(eight.as_ptr().cast()) };
+        mask |= u64::from(i16x8_bitmask(i16x8_ne(v, zero))) << (8 * k);
+    }
+    mask
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline]
+fn nonzero_natural_mask(coefficients: &[i16; 64]) -> u64 {
+    coefficients
+        .iter()
+        .enumerate()
+        .fold(0, |mask, (n, &c)| mask | (u64::from(c != 0) << n))
+}
+
+/// Bits of the zigzag indices below `end` (at most 64).
+#[inline]
+fn zigzag_bits_below(end: u8) -> u64 {
+    if end >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << end) - 1
+    }
+}
+
+/// Upstream's `refine_non_zeroes` for the nonzero coefficients in `targets` (zigzag
+/// bits), in ascending order: one correction bit each.
+#[inline]
+fn refine_masked<R: BufRead>(
     reader: &mut R,
     coefficients: &mut [i16; 64],
     huffman: &mut HuffmanDecoder,
-    range: Range<u8>,
-    zrl: u8,
+    mut targets: u64,
     bit: i16,
-) -> Result<u8> {
-    debug_assert_eq!(coefficients.len(), 64);
-
-    let last = range.end - 1;
-    let mut zero_run_length = zrl;
-
-    for i in range {
-        let index = UNZIGZAG[i as usize] as usize;
-
-        let coefficient = &mut coefficients[index];
-
-        if *coefficient == 0 {
-            if zero_run_length == 0 {
-                return Ok(i);
-            }
-
-            zero_run_length -= 1;
-        } else if huffman.get_bits(reader, 1)? == 1 && *coefficient & bit == 0 {
+) -> Result<()> {
+    while targets != 0 {
+        let i = targets.trailing_zeros() as usize;
+        targets &= targets - 1;
+        let coefficient = &mut coefficients[UNZIGZAG[i] as usize];
+        if huffman.get_bits(reader, 1)? == 1 && *coefficient & bit == 0 {
             if *coefficient > 0 {
                 *coefficient = coefficient
                     .checked_add(bit)
@@ -1379,8 +1456,7 @@ fn refine_non_zeroes<R: BufRead>(
             }
         }
     }
-
-    Ok(last)
+    Ok(())
 }
 
 fn compute_image(
