@@ -105,6 +105,13 @@ fn into_el(v: i32) -> i16 {
 #[allow(clippy::erasing_op)]
 #[allow(clippy::identity_op)]
 pub fn fdct(data: &mut AlignedBlock) {
+    // Vendored change: the same integer arithmetic eight lanes at a time in wasm.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        simd128::fdct(data);
+        return;
+    }
+    #[allow(unreachable_code)]
     let data = &mut data.data;
 
     /* Pass 1: process rows. */
@@ -234,6 +241,193 @@ pub fn fdct(data: &mut AlignedBlock) {
         data[DCT_SIZE * 5 + x] = into_el(descale(tmp5 + z2 + z4, CONST_BITS + PASS1_BITS));
         data[DCT_SIZE * 3 + x] = into_el(descale(tmp6 + z2 + z3, CONST_BITS + PASS1_BITS));
         data[DCT_SIZE * 1 + x] = into_el(descale(tmp7 + z1 + z4, CONST_BITS + PASS1_BITS));
+    }
+}
+
+/// Vendored change: `fdct` with wasm SIMD, the same arithmetic in the same order (so
+/// the same coefficients). The rows pass runs across the rows of the block (its input
+/// transposed), the columns pass across the columns (the rows pass's output transposed
+/// back); each 1-D step is upstream's, on i32 lanes. Between the passes the values
+/// are kept as i16, which holds them exactly: for 8-bit samples the rows pass stays
+/// within ±2^13 (PASS1_BITS was chosen for that, as in libjpeg-turbo's SIMD code).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(unsafe_code)]
+mod simd128 {
+    use core::arch::wasm32::*;
+
+    use super::*;
+
+    /// Eight i32 lanes: `lo` holds lanes 0-3, `hi` lanes 4-7.
+    #[derive(Clone, Copy)]
+    struct V8 {
+        lo: v128,
+        hi: v128,
+    }
+
+    impl V8 {
+        #[inline(always)]
+        fn from_i16(v: v128) -> V8 {
+            V8 {
+                lo: i32x4_extend_low_i16x8(v),
+                hi: i32x4_extend_high_i16x8(v),
+            }
+        }
+
+        /// Each lane's low 16 bits (`as i16`).
+        #[inline(always)]
+        fn to_i16(self) -> v128 {
+            i8x16_shuffle::<0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29>(
+                self.lo, self.hi,
+            )
+        }
+
+        #[inline(always)]
+        fn add(self, o: V8) -> V8 {
+            V8 {
+                lo: i32x4_add(self.lo, o.lo),
+                hi: i32x4_add(self.hi, o.hi),
+            }
+        }
+
+        #[inline(always)]
+        fn sub(self, o: V8) -> V8 {
+            V8 {
+                lo: i32x4_sub(self.lo, o.lo),
+                hi: i32x4_sub(self.hi, o.hi),
+            }
+        }
+
+        #[inline(always)]
+        fn mul(self, k: i32) -> V8 {
+            let k = i32x4_splat(k);
+            V8 {
+                lo: i32x4_mul(self.lo, k),
+                hi: i32x4_mul(self.hi, k),
+            }
+        }
+
+        #[inline(always)]
+        fn shl(self, n: u32) -> V8 {
+            V8 {
+                lo: i32x4_shl(self.lo, n),
+                hi: i32x4_shl(self.hi, n),
+            }
+        }
+
+        /// `descale`: right shift with rounding.
+        #[inline(always)]
+        fn descale(self, n: i32) -> V8 {
+            let half = i32x4_splat(1 << (n - 1));
+            V8 {
+                lo: i32x4_shr(i32x4_add(self.lo, half), n as u32),
+                hi: i32x4_shr(i32x4_add(self.hi, half), n as u32),
+            }
+        }
+    }
+
+    /// Transposes an 8x8 block of i16 held as eight rows.
+    #[inline(always)]
+    fn transpose(r: [v128; 8]) -> [v128; 8] {
+        let lo16 = |a, b| i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b);
+        let hi16 = |a, b| i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b);
+        let (a0, a1) = (lo16(r[0], r[1]), hi16(r[0], r[1]));
+        let (a2, a3) = (lo16(r[2], r[3]), hi16(r[2], r[3]));
+        let (a4, a5) = (lo16(r[4], r[5]), hi16(r[4], r[5]));
+        let (a6, a7) = (lo16(r[6], r[7]), hi16(r[6], r[7]));
+        let lo32 = |a, b| i32x4_shuffle::<0, 4, 1, 5>(a, b);
+        let hi32 = |a, b| i32x4_shuffle::<2, 6, 3, 7>(a, b);
+        let (b0, b1, b2, b3) = (lo32(a0, a2), hi32(a0, a2), lo32(a1, a3), hi32(a1, a3));
+        let (b4, b5, b6, b7) = (lo32(a4, a6), hi32(a4, a6), lo32(a5, a7), hi32(a5, a7));
+        let lo64 = |a, b| i64x2_shuffle::<0, 2>(a, b);
+        let hi64 = |a, b| i64x2_shuffle::<1, 3>(a, b);
+        [
+            lo64(b0, b4),
+            hi64(b0, b4),
+            lo64(b1, b5),
+            hi64(b1, b5),
+            lo64(b2, b6),
+            hi64(b2, b6),
+            lo64(b3, b7),
+            hi64(b3, b7),
+        ]
+    }
+
+    /// Upstream's 1-D step on eight lanes: `d[k]` is input `k` of each lane's line.
+    /// `first`: the rows pass (scale up by PASS1_BITS), else the columns pass.
+    #[inline(always)]
+    fn dct_1d(d: [V8; 8], first: bool) -> [V8; 8] {
+        let tmp0 = d[0].add(d[7]);
+        let tmp7 = d[0].sub(d[7]);
+        let tmp1 = d[1].add(d[6]);
+        let tmp6 = d[1].sub(d[6]);
+        let tmp2 = d[2].add(d[5]);
+        let tmp5 = d[2].sub(d[5]);
+        let tmp3 = d[3].add(d[4]);
+        let tmp4 = d[3].sub(d[4]);
+
+        let tmp10 = tmp0.add(tmp3);
+        let tmp13 = tmp0.sub(tmp3);
+        let tmp11 = tmp1.add(tmp2);
+        let tmp12 = tmp1.sub(tmp2);
+
+        let bits = if first {
+            CONST_BITS - PASS1_BITS
+        } else {
+            CONST_BITS + PASS1_BITS
+        };
+        let (out0, out4) = if first {
+            (
+                tmp10.add(tmp11).shl(PASS1_BITS as u32),
+                tmp10.sub(tmp11).shl(PASS1_BITS as u32),
+            )
+        } else {
+            (
+                tmp10.add(tmp11).descale(PASS1_BITS),
+                tmp10.sub(tmp11).descale(PASS1_BITS),
+            )
+        };
+        let z1 = tmp12.add(tmp13).mul(FIX_0_541196100);
+        let out2 = z1.add(tmp13.mul(FIX_0_765366865)).descale(bits);
+        let out6 = z1.add(tmp12.mul(-FIX_1_847759065)).descale(bits);
+
+        let z1 = tmp4.add(tmp7);
+        let z2 = tmp5.add(tmp6);
+        let z3 = tmp4.add(tmp6);
+        let z4 = tmp5.add(tmp7);
+        let z5 = z3.add(z4).mul(FIX_1_175875602);
+
+        let tmp4 = tmp4.mul(FIX_0_298631336);
+        let tmp5 = tmp5.mul(FIX_2_053119869);
+        let tmp6 = tmp6.mul(FIX_3_072711026);
+        let tmp7 = tmp7.mul(FIX_1_501321110);
+        let z1 = z1.mul(-FIX_0_899976223);
+        let z2 = z2.mul(-FIX_2_562915447);
+        let z3 = z3.mul(-FIX_1_961570560).add(z5);
+        let z4 = z4.mul(-FIX_0_390180644).add(z5);
+
+        let out7 = tmp4.add(z1).add(z3).descale(bits);
+        let out5 = tmp5.add(z2).add(z4).descale(bits);
+        let out3 = tmp6.add(z2).add(z3).descale(bits);
+        let out1 = tmp7.add(z1).add(z4).descale(bits);
+        [out0, out1, out2, out3, out4, out5, out6, out7]
+    }
+
+    pub(super) fn fdct(block: &mut AlignedBlock) {
+        let data = &mut block.data;
+        let mut rows = [i16x8_splat(0); 8];
+        for (row, eight) in rows.iter_mut().zip(data.chunks_exact(8)) {
+            // SAFETY: `eight` is 8 i16s; v128 loads need no alignment.
+            *row = unsafe { v128_load(eight.as_ptr().cast()) };
+        }
+        // Rows pass: lane y of column vector k is sample (y, k).
+        let columns = transpose(rows).map(V8::from_i16);
+        let pass1 = dct_1d(columns, true).map(V8::to_i16);
+        // Columns pass: lane x of row vector r is the rows pass's value (r, x).
+        let pass2 = dct_1d(transpose(pass1).map(V8::from_i16), false);
+        for (out, v) in data.chunks_exact_mut(8).zip(pass2) {
+            // SAFETY: `out` is 8 i16s; v128 stores need no alignment.
+            unsafe { v128_store(out.as_mut_ptr().cast(), v.to_i16()) };
+        }
     }
 }
 

@@ -23,7 +23,8 @@
 //! # }
 
 #![no_std]
-#![cfg_attr(not(feature = "simd"), forbid(unsafe_code))]
+// Vendored change: `deny` (upstream `forbid`), so `fdct::simd128` can allow it.
+#![cfg_attr(not(feature = "simd"), deny(unsafe_code))]
 
 #[cfg(feature = "std")]
 extern crate std;
