@@ -275,10 +275,10 @@ async function coldStarts() {
   const input = inputs.find((i) => i.name === 'hato.jpg') ?? inputs[0];
   const out = { input: input.name, runs: coldRuns, node: {} };
   // This Node, then each --cold-node binary (e.g. Node 22, the deployed runtime).
-  const nodes = [process.execPath, ...(args['cold-node'] ?? [])];
-  for (const node of nodes) out.node[nodeVersion(node)] = await coldStartsWith(node, input);
-  // The first binary's figures keep their old place (the targets table reads them).
-  Object.assign(out, Object.values(out.node)[0]);
+  for (const node of [process.execPath, ...(args['cold-node'] ?? [])]) {
+    const version = nodeVersion(node);
+    out.node[version] = await coldStartsWith(node, version, input);
+  }
   return out;
 }
 
@@ -286,10 +286,9 @@ async function coldStarts() {
  * Cold starts under one Node binary. The libraries take turns, one fresh process each
  * per round, so a slow spell of the machine falls on all of them alike.
  */
-async function coldStartsWith(node, input) {
+async function coldStartsWith(node, version, input) {
   const script = path.join(BENCH_DIR, 'lib/coldstart.mjs');
   const empty = path.join(BENCH_DIR, 'lib/empty.mjs');
-  const version = nodeVersion(node);
   log(`cold start (node ${version}): ${coldRuns} rounds of fresh processes, one T2 on ${input.name}`);
   const libs = report.libs.filter((l) => !l.fatal).map((l) => l.lib);
   // One unmeasured run each warms the OS file cache.

@@ -5,35 +5,37 @@
 import v8 from 'node:v8';
 
 /**
- * Both handlers: nothing beyond what the package sets for itself. `--wasm-lazy-validation`
- * (each function validated at its first compile, not all 4 MB up front: 13 ms less
- * import, Node 20 and 22) is set by the package's own glue (scripts/build), so every
- * consumer of edge-shim/pkg compiles the module the same way.
+ * Set by the package glue itself, before it compiles its module: `scripts/build` writes
+ * these into the glue of `edge-shim/pkg` and `pkg-request`, so every consumer of the
+ * package (the handlers, the upload processor, the API, scripts/transform, a benchmark)
+ * compiles it the same way. `--wasm-lazy-validation`: each function is validated at its
+ * first compile instead of all 4 MB up front, 13 ms less import on Node 20 and 22
+ * (tests/v8flags.test.mjs checks that the module still validates whole).
  */
-const COMMON = [];
+export const PACKAGE_V8_FLAGS = ['--wasm-lazy-validation'];
 
 /**
- * viewer-request: nothing more. `--liftoff-only` measured ~15 % less CPU for a cold
- * container doing 200 requests (its calls are microseconds of URL rules, so TurboFan
- * never pays back), but flags are per process and `scripts/dev` and the handler tests
- * load both handlers in one: it would make the origin's images 1.9x slower there.
+ * viewer-request: nothing beyond the package's. `--liftoff-only` measured ~15 % less CPU
+ * for a cold container doing 200 requests (its calls are microseconds of URL rules, so
+ * TurboFan never pays back), but flags are per process and `scripts/dev` and the handler
+ * tests load both handlers in one: it would make the origin's images 1.9x slower there.
  */
-export const VIEWER_V8_FLAGS = [...COMMON];
+export const VIEWER_V8_FLAGS = [];
 
 /**
- * origin-response: otherwise V8's defaults (tiering budget 1.8 M on Node 20, 13 M on
- * Node 22). Measured again after the decoder was shaped for tier-up (fresh processes,
- * import + one T2, 15-25 interleaved runs each): 13 M on Node 20, smaller budgets
- * (0.15-0.9 M: more functions optimised, and those compiles compete with the main
- * thread on 2 cores, +10-40 ms), `--no-wasm-loop-unrolling` / `-peeling`: none beat the
- * defaults. Earlier measurements, per-request CPU of T2 (hato.jpg)
- * in one process, requests 1, 2, 3 and the steady state: default 255, 86, 61, 51 ms;
+ * origin-response: nothing beyond the package's, otherwise V8's defaults (tiering budget
+ * 1.8 M on Node 20, 13 M on Node 22). Measured again after the decoder was shaped for
+ * tier-up (fresh processes, import + one T2, 15-25 interleaved runs each): 13 M on Node
+ * 20, smaller budgets (0.15-0.9 M: more functions optimised, and those compiles compete
+ * with the main thread on 2 cores, +10-40 ms), `--no-wasm-loop-unrolling` / `-peeling`:
+ * none beat the defaults. Earlier measurements, per-request CPU of T2 (hato.jpg) in one
+ * process, requests 1, 2, 3 and the steady state: default 255, 86, 61, 51 ms;
  * `--liftoff-only` 115, 97, 96, 97 ms (the first request's TurboFan compiles gone, but
  * every later image 1.9x slower: a container serves many); a 500x larger
  * `--wasm-tiering-budget` 208, 99, 100, 53 ms. `--no-liftoff` and
  * `--no-wasm-lazy-compilation` compile far more at init than one image uses.
  */
-export const ORIGIN_V8_FLAGS = [...COMMON];
+export const ORIGIN_V8_FLAGS = [];
 
 /** Sets `flags` once per process; must run before the wasm module is compiled. */
 export function applyV8Flags(flags) {

@@ -134,13 +134,12 @@ export function targetsCheck(report) {
       );
     }
   }
-  // One row per Node binary the cold starts ran under (reports before --cold-node: one).
-  const coldByNode = report.coldstart?.node ?? (report.coldstart ? { '': report.coldstart } : {});
-  for (const [version, cs] of Object.entries(coldByNode)) {
-    if (!cs?.libs?.ours?.medianMs || !cs.libs[BASELINE]?.medianMs) continue;
+  // One row per Node binary the cold starts ran under.
+  for (const [version, cs] of Object.entries(report.coldstart?.node ?? {})) {
+    if (!cs.libs.ours?.medianMs || !cs.libs[BASELINE]?.medianMs) continue;
     const o = cs.libs.ours.medianMs;
     const s = cs.libs[BASELINE].medianMs;
-    add(`cold start ≤ ${BASELINE}'s${version ? ` (node ${version})` : ''}`, `${fmtMs(o)} vs ${fmtMs(s)}`, o <= s);
+    add(`cold start ≤ ${BASELINE}'s (node ${version})`, `${fmtMs(o)} vs ${fmtMs(s)}`, o <= s);
   }
   const rss = report.rss?.libs?.ours;
   if (rss && Number.isFinite(rss.after1MB)) {
@@ -344,12 +343,12 @@ export function renderMarkdown(report, notes = null) {
     out.push(
       `A fresh \`node bench/lib/coldstart.mjs <lib> ${cs.input}\` process imports the adapter (and so the library), ` +
         `initialises it, reads the input, does one T2 and exits; spawn-to-exit wall measured by the parent, median of ` +
-        `${cs.runs ?? s.coldRuns} rounds in which the libraries take turns, after one unmeasured run each (OS file cache).`,
+        `${cs.runs} rounds in which the libraries take turns, after one unmeasured run each (OS file cache).`,
     );
-    for (const [version, run] of Object.entries(cs.node ?? { '': cs })) {
+    for (const [version, run] of Object.entries(cs.node)) {
       out.push(
         '',
-        `${version ? `**Node ${version}.** ` : ''}An empty node process takes **${fmtMs(run.emptyNodeMs)}** here.`,
+        `**Node ${version}.** An empty node process takes **${fmtMs(run.emptyNodeMs)}** here.`,
         '',
         mdTable(
           ['lib', 'process wall median', 'min', 'minus empty node', 'import+init (in-process)', 'first T2 (in-process)'],

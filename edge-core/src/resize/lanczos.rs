@@ -272,7 +272,6 @@ mod simd128 {
             pair_rows[p] = (offsets[k0], offsets[k1]);
         }
         let len = out.len();
-        let half = i32x4_splat(HALF);
         let mut i = 0;
         while i + 16 <= len {
             let mut acc = [i32x4_splat(0); 4];
@@ -295,9 +294,9 @@ mod simd128 {
                     acc[q] = i32x4_add(acc[q], i32x4_dot_i16x8(x[q], w));
                 }
             }
-            // `to_u8` on 16 lanes: round, shift, then the saturating narrows clamp to
-            // 0..=255 exactly as `clamp(0, 255)` does.
-            let v = acc.map(|a| i32x4_shr(i32x4_add(a, half), BITS));
+            // `to_u8` on 16 lanes: the saturating narrows clamp to 0..=255 exactly as
+            // `clamp(0, 255)` does.
+            let v = acc.map(round_shift);
             let bytes = u8x16_narrow_i16x8(
                 i16x8_narrow_i32x4(v[0], v[1]),
                 i16x8_narrow_i32x4(v[2], v[3]),
@@ -308,6 +307,13 @@ mod simd128 {
         }
         super::vertical_tail(src, offsets, weights, out, i);
         true
+    }
+
+    /// `to_u8`'s rounding on four i32 lanes: add a half, shift out the fraction bits
+    /// (the clamp is left to the saturating narrows that follow).
+    #[inline(always)]
+    fn round_shift(acc: v128) -> v128 {
+        i32x4_shr(i32x4_add(acc, i32x4_splat(HALF)), BITS)
     }
 
     /// Splits `row` (`C` interleaved 8-bit channels) into one i16 plane per channel,
@@ -417,7 +423,6 @@ mod simd128 {
             let padded = groups * LANES;
             fill_planes::<C>(row, &mut self.planes, plane_len);
             let out_w = out_row.len() / C;
-            let half = i32x4_splat(HALF);
             // Four output pixels at a time: each weight group is loaded once for all
             // channels, and the four pixels' lane sums of a channel are reduced together
             // into one vector (two shuffle-add rounds instead of three extracts and adds
@@ -454,9 +459,8 @@ mod simd128 {
                         i32x4_shuffle::<0, 1, 4, 5>(t0, t1),
                         i32x4_shuffle::<2, 3, 6, 7>(t0, t1),
                     );
-                    // `to_u8` on four lanes: round, shift, then the saturating narrows
-                    // clamp to 0..=255 exactly as `clamp(0, 255)` does.
-                    let v = i32x4_shr(i32x4_add(sums, half), BITS);
+                    // `to_u8` on four lanes (the saturating narrows clamp as it does).
+                    let v = round_shift(sums);
                     let bytes = u8x16_narrow_i16x8(i16x8_narrow_i32x4(v, v), i16x8_splat(0));
                     out_row[x * C + c] = u8x16_extract_lane::<0>(bytes);
                     out_row[(x + 1) * C + c] = u8x16_extract_lane::<1>(bytes);

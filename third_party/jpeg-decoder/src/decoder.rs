@@ -1300,7 +1300,7 @@ fn decode_block_successive_approximation<R: BufRead>(
 
         if *eob_run > 0 {
             *eob_run -= 1;
-            let band = zigzag_bits_below(end) & !zigzag_bits_below(spectral_selection.start);
+            let band = zigzag_bits(spectral_selection.start, end);
             refine_masked(reader, coefficients, huffman, nonzero & band, bit)?;
             return Ok(());
         }
@@ -1350,7 +1350,7 @@ fn decode_block_successive_approximation<R: BufRead>(
             // nonzero coefficients up to the (zero_run_length + 1)-th zero, which is
             // where it stops (or, without one, to the end of the band, stopping at its
             // last index).
-            let span = zigzag_bits_below(end) & !zigzag_bits_below(index);
+            let span = zigzag_bits(index, end);
             let mut zeros = !nonzero & span;
             if zero_run_length >= 64 {
                 zeros = 0;
@@ -1365,7 +1365,7 @@ fn decode_block_successive_approximation<R: BufRead>(
             } else {
                 (end, end - 1)
             };
-            let before_stop = nonzero & span & zigzag_bits_below(stop);
+            let before_stop = nonzero & zigzag_bits(index, stop);
             refine_masked(reader, coefficients, huffman, before_stop, bit)?;
             index = next;
 
@@ -1428,6 +1428,12 @@ fn zigzag_bits_below(end: u8) -> u64 {
     } else {
         (1u64 << end) - 1
     }
+}
+
+/// Bits of the zigzag indices `start..end`.
+#[inline]
+fn zigzag_bits(start: u8, end: u8) -> u64 {
+    zigzag_bits_below(end) & !zigzag_bits_below(start)
 }
 
 /// Upstream's `refine_non_zeroes` for the nonzero coefficients in `targets` (zigzag
