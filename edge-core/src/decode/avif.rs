@@ -70,6 +70,8 @@ pub fn read_avif_header(bytes: &[u8]) -> Result<(u32, u32)> {
 }
 
 /// Decode the primary image of an AVIF file (or the first frame of a sequence).
+// Out of line: a cold start compiles only the format it meets (V8 compiles per function).
+#[inline(never)]
 pub fn decode_avif(bytes: &[u8], limits: &Limits) -> Result<AvifImage> {
     limits.check_input_bytes(bytes.len())?;
     match bmff::parse_meta(bytes)? {

@@ -14,6 +14,8 @@ use crate::orient;
 use crate::raster::{Layout, Raster};
 use crate::sniff::{check_decode_bytes, Header, SourceFormat};
 
+// Out of line: a cold start compiles only the format it meets (V8 compiles per function).
+#[inline(never)]
 pub(super) fn decode(bytes: &[u8], header: Header, limits: &Limits) -> Result<Decoded> {
     let format = header.format;
     let err = |e| map_error(format, e);

@@ -12,6 +12,8 @@ use crate::orient;
 use crate::raster::{Layout, Raster};
 use crate::sniff::{check_decode_bytes, Header, SourceFormat};
 
+// Out of line: a cold start compiles only the format it meets (V8 compiles per function).
+#[inline(never)]
 pub(super) fn decode(bytes: &[u8], header: Header, limits: &Limits) -> Result<Decoded> {
     let png_limits = png::Limits {
         bytes: limit_usize(limits.max_decode_bytes),

@@ -21,6 +21,14 @@ const CHUNK_PIXELS: usize = 16 * 1024;
 /// sRGB (CMYK without a profile: a plain naive conversion). An invalid or
 /// unsupported profile is ignored, never an error.
 pub fn to_srgb(raster: Raster, icc: Option<&[u8]>) -> Result<Raster> {
+    if icc.is_none() && matches!(raster.layout, Layout::Rgb | Layout::Rgba) {
+        return Ok(raster); // sRGB assumed: nothing to do, nothing to compile
+    }
+    convert(raster, icc)
+}
+
+#[inline(never)]
+fn convert(raster: Raster, icc: Option<&[u8]>) -> Result<Raster> {
     let profile = icc.and_then(parse_profile);
     let profile = profile.as_ref();
     match raster.layout {

@@ -68,6 +68,9 @@ fn read_orientation(exif: &[u8]) -> Option<u8> {
 /// upright. 2-4 work in place; 5-8 transpose into a new buffer.
 pub fn apply(raster: Raster, orientation: impl Into<Orientation>) -> Raster {
     let orientation = orientation.into().tag();
+    if orientation == 1 {
+        return raster; // upright already (and `apply_n` never compiled for it)
+    }
     match raster.layout.channels() {
         1 => apply_n::<1>(raster, orientation),
         2 => apply_n::<2>(raster, orientation),
@@ -76,6 +79,7 @@ pub fn apply(raster: Raster, orientation: impl Into<Orientation>) -> Raster {
     }
 }
 
+#[inline(never)]
 fn apply_n<const N: usize>(mut r: Raster, orientation: u8) -> Raster {
     let (w, h) = (r.width as usize, r.height as usize);
     debug_assert_eq!(r.data.len(), w * h * N);

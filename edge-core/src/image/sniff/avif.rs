@@ -34,6 +34,8 @@ pub(super) fn ftyp_brands(bytes: &[u8]) -> Option<impl Iterator<Item = [u8; 4]> 
     Some(major.into_iter().chain(compatible))
 }
 
+// Out of line: a cold start compiles only the format it meets (V8 compiles per function).
+#[inline(never)]
 pub(super) fn avif_header(bytes: &[u8]) -> Result<(u32, u32, Detail)> {
     let brands: Vec<[u8; 4]> = ftyp_brands(bytes).map(|b| b.collect()).unwrap_or_default();
     let heic = brands.iter().any(|b| b.starts_with(b"he"))

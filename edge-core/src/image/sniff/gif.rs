@@ -6,6 +6,8 @@ use crate::error::Result;
 // ---------------------------------------------------------------------------------
 // GIF: logical screen descriptor.
 
+// Out of line: a cold start compiles only the format it meets (V8 compiles per function).
+#[inline(never)]
 pub(super) fn gif_header(bytes: &[u8]) -> Result<(u32, u32, Detail)> {
     let w = le16(bytes, 6).ok_or_else(|| truncated("GIF"))?;
     let h = le16(bytes, 8).ok_or_else(|| truncated("GIF"))?;

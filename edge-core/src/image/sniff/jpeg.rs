@@ -50,6 +50,8 @@ impl JpegFrame {
 // ---------------------------------------------------------------------------------
 // JPEG: walk the marker segments up to the first scan.
 
+// Out of line: a cold start compiles only the format it meets (V8 compiles per function).
+#[inline(never)]
 pub(super) fn jpeg_header(bytes: &[u8]) -> Result<(u32, u32, Detail)> {
     let mut pos = 2; // after SOI
     let mut frame: Option<(u32, u32, JpegFrame)> = None;

@@ -6,6 +6,8 @@ use crate::error::{Error, Result};
 // ---------------------------------------------------------------------------------
 // PNG: the IHDR chunk, which must come first.
 
+// Out of line: a cold start compiles only the format it meets (V8 compiles per function).
+#[inline(never)]
 pub(super) fn png_header(bytes: &[u8]) -> Result<(u32, u32, Detail)> {
     let len = be32(bytes, 8).ok_or_else(|| truncated("PNG"))?;
     if bytes.get(12..16) != Some(b"IHDR") || len != 13 {

@@ -6,6 +6,8 @@ use crate::error::{Error, Result};
 // ---------------------------------------------------------------------------------
 // WebP: the first chunk is VP8 (lossy), VP8L (lossless) or VP8X (extended).
 
+// Out of line: a cold start compiles only the format it meets (V8 compiles per function).
+#[inline(never)]
 pub(super) fn webp_header(bytes: &[u8]) -> Result<(u32, u32, Detail)> {
     let fourcc = bytes.get(12..16).ok_or_else(|| truncated("WebP"))?;
     let data = bytes.get(20..).ok_or_else(|| truncated("WebP"))?;
