@@ -543,9 +543,17 @@ fn idct_4x4_simd128(
 
     // Row k of the top-left 4x4 coefficients, dequantized: lane i = column i.
     let s: [v128; 4] = core::array::from_fn(|k| {
-        let (c, q) = (&coefficients[8 * k..8 * k + 4], &quantization_table[8 * k..8 * k + 4]);
+        let (c, q) = (
+            &coefficients[8 * k..8 * k + 4],
+            &quantization_table[8 * k..8 * k + 4],
+        );
         // SAFETY: `c` and `q` are 4 two-byte values: 8-byte loads, no alignment needed.
-        let (c, q) = unsafe { (v128_load64_zero(c.as_ptr().cast()), v128_load64_zero(q.as_ptr().cast())) };
+        let (c, q) = unsafe {
+            (
+                v128_load64_zero(c.as_ptr().cast()),
+                v128_load64_zero(q.as_ptr().cast()),
+            )
+        };
         i32x4_mul(i32x4_extend_low_i16x8(c), u32x4_extend_low_u16x8(q))
     });
     // Columns.
@@ -553,9 +561,20 @@ fn idct_4x4_simd128(
     let x2 = i32x4_shl(i32x4_sub(s[0], s[2]), PASS1_BITS);
     let p1 = i32x4_mul(i32x4_add(s[1], s[3]), c1);
     let round = i32x4_splat(512);
-    let t0 = i32x4_shr(i32x4_add(i32x4_add(p1, i32x4_mul(s[3], c2)), round), CONST_BITS - PASS1_BITS);
-    let t2 = i32x4_shr(i32x4_add(i32x4_add(p1, i32x4_mul(s[1], c3)), round), CONST_BITS - PASS1_BITS);
-    let rows = [i32x4_add(x0, t2), i32x4_add(x2, t0), i32x4_sub(x2, t0), i32x4_sub(x0, t2)];
+    let t0 = i32x4_shr(
+        i32x4_add(i32x4_add(p1, i32x4_mul(s[3], c2)), round),
+        CONST_BITS - PASS1_BITS,
+    );
+    let t2 = i32x4_shr(
+        i32x4_add(i32x4_add(p1, i32x4_mul(s[1], c3)), round),
+        CONST_BITS - PASS1_BITS,
+    );
+    let rows = [
+        i32x4_add(x0, t2),
+        i32x4_add(x2, t0),
+        i32x4_sub(x2, t0),
+        i32x4_sub(x0, t2),
+    ];
     // Transpose: s[k] lane i = element k of row i.
     let a = i32x4_shuffle::<0, 4, 1, 5>(rows[0], rows[1]);
     let b = i32x4_shuffle::<2, 6, 3, 7>(rows[0], rows[1]);
