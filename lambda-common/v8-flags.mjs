@@ -34,6 +34,14 @@ export const VIEWER_V8_FLAGS = [];
  * every later image 1.9x slower: a container serves many); a 500x larger
  * `--wasm-tiering-budget` 208, 99, 100, 53 ms. `--no-liftoff` and
  * `--no-wasm-lazy-compilation` compile far more at init than one image uses.
+ * Measured 2026-12-01 (fresh processes, import + one T2, 20-40 interleaved runs, Node 20
+ * and 22 on 2 cores, and on one core with `taskset`, closer to a Lambda at 1,536 MB with
+ * ~0.9 vCPU): `--wasm-num-compilation-tasks=1` 8-9 ms faster on Node 20 and 1 ms on Node
+ * 22 with 2 cores, but 14 and 6.5 ms slower on one core, where fewer compile threads get
+ * a smaller share of it; `--turboshaft-wasm` (Node 22) 2 ms, within the spread;
+ * `--no-wasm-dynamic-tiering` 110-130 ms slower; `--wasm-sync-tier-up` (Node 22, a
+ * testing flag) had not finished after 20 s; budgets of 4 M and 1.8 M on Node 22 10-15
+ * ms slower.
  */
 export const ORIGIN_V8_FLAGS = [];
 
