@@ -197,8 +197,8 @@ fn horizontal_pass_scalar<const C: usize>(row: &[u8], taps: &Taps, out_row: &mut
     }
 }
 
-/// The horizontal pass, prepared once per image: on wasm with `simd128`, i16 weights
-/// for `simd128::horizontal_pass`; elsewhere the scalar pass.
+/// The horizontal pass, prepared once per image: on wasm with `simd128`, the weights
+/// and row layout of `simd128::Prepared`; elsewhere the scalar pass.
 struct Horizontal<'a> {
     taps: &'a Taps,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -220,16 +220,14 @@ impl<'a> Horizontal<'a> {
     fn run<const C: usize>(&mut self, row: &[u8], out_row: &mut [u8]) {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         if let Some(simd) = &mut self.simd {
-            return simd.horizontal_pass::<C>(row, self.taps, out_row);
+            return simd.horizontal_pass(row, self.taps, out_row);
         }
         horizontal_pass_scalar::<C>(row, self.taps, out_row)
     }
 }
 
-/// The horizontal pass with wasm `i32x4.dot_i16x8_s`: the row is split into one i16
-/// plane per channel, the weights (all within i16) padded to whole groups of eight, and
-/// each output sample is a few 8-lane dot products. The same integer sums as the
-/// scalar pass, so the same bytes.
+/// Both passes with wasm `i32x4.dot_i16x8_s` on i16 weights (Lanczos3's all fit): the
+/// same integer sums as the scalar passes, so the same bytes.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128 {
     use std::arch::wasm32::*;
@@ -318,62 +316,28 @@ mod simd128 {
         i32x4_shr(i32x4_add(acc, i32x4_splat(HALF)), BITS)
     }
 
-    /// Splits `row` (`C` interleaved 8-bit channels) into one i16 plane per channel,
-    /// each `plane_len` long (the samples, then the zeros already there). Gray goes 16
-    /// pixels at a time (load, widen, store); the rest one sample at a time.
-    fn fill_planes<const C: usize>(row: &[u8], planes: &mut [i16], plane_len: usize) {
-        let width = row.len() / C;
-        let mut done = 0;
-        if C == 1 {
-            while done + 16 <= width {
-                let out = &mut planes[done..done + 16];
-                // SAFETY: 16 bytes of `row` in, 16 i16s of `out` out (both sliced here).
-                unsafe {
-                    let v = v128_load(row[done..done + 16].as_ptr().cast());
-                    v128_store(out.as_mut_ptr().cast(), u16x8_extend_low_u8x16(v));
-                    v128_store(out.as_mut_ptr().add(8).cast(), u16x8_extend_high_u8x16(v));
-                }
-                done += 16;
-            }
-        }
-        for (c, plane) in planes.chunks_exact_mut(plane_len).enumerate() {
-            for (sample, px) in plane[done..]
-                .iter_mut()
-                .zip(row[done * C..].chunks_exact(C))
-            {
-                *sample = i16::from(px[c]);
-            }
-        }
-    }
-
-    /// The horizontal pass prepared once per image: RGB as pixel pairs (`RgbPairs`),
-    /// other channel counts as i16 planes (`Planes`).
+    /// The horizontal pass prepared once per image: RGB with the channels in the lanes
+    /// (`RgbPairs`), gray as one i16 plane (`GrayPlane`). `None` for other layouts, or
+    /// when a weight does not fit i16 (never for Lanczos3, whose weights stay within
+    /// ±1.3 × 2^14): the scalar pass runs then.
     pub(super) enum Prepared {
         Rgb(RgbPairs),
-        Planes(Planes),
+        Gray(GrayPlane),
     }
 
     impl Prepared {
-        /// `None` when a weight does not fit i16 (never for Lanczos3, whose weights stay
-        /// within ±1.3 × 2^14).
         pub(super) fn new(taps: &Taps, src_w: usize, channels: usize) -> Option<Prepared> {
-            if channels == 3 {
-                RgbPairs::new(taps, src_w).map(Prepared::Rgb)
-            } else {
-                Planes::new(taps, src_w, channels).map(Prepared::Planes)
+            match channels {
+                3 => RgbPairs::new(taps, src_w).map(Prepared::Rgb),
+                1 => GrayPlane::new(taps, src_w).map(Prepared::Gray),
+                _ => None,
             }
         }
 
-        pub(super) fn horizontal_pass<const C: usize>(
-            &mut self,
-            row: &[u8],
-            taps: &Taps,
-            out_row: &mut [u8],
-        ) {
+        pub(super) fn horizontal_pass(&mut self, row: &[u8], taps: &Taps, out_row: &mut [u8]) {
             match self {
-                Prepared::Rgb(pairs) if C == 3 => pairs.horizontal_pass(row, taps, out_row),
-                Prepared::Planes(planes) => planes.horizontal_pass::<C>(row, taps, out_row),
-                Prepared::Rgb(_) => super::horizontal_pass_scalar::<C>(row, taps, out_row),
+                Prepared::Rgb(pass) => pass.horizontal_pass(row, taps, out_row),
+                Prepared::Gray(pass) => pass.horizontal_pass(row, taps, out_row),
             }
         }
     }
@@ -517,19 +481,18 @@ mod simd128 {
         }
     }
 
-    /// Other channel counts (gray): one i16 plane per channel, the weights padded to
-    /// whole groups of eight, each output sample a few 8-lane dot products.
-    pub(super) struct Planes {
+    /// Gray: the row as one i16 plane, the weights padded to whole groups of eight,
+    /// each output a few 8-lane dot products.
+    pub(super) struct GrayPlane {
         groups: usize,
         /// `groups * 8` weights per output position, zero-padded.
         weights: Vec<i16>,
-        /// One plane per channel of `plane_len` samples (the row, then zeros).
-        planes: Vec<i16>,
-        plane_len: usize,
+        /// The row, then zeros: windows end at most `groups * 8 - len` samples past it.
+        plane: Vec<i16>,
     }
 
-    impl Planes {
-        fn new(taps: &Taps, src_w: usize, channels: usize) -> Option<Planes> {
+    impl GrayPlane {
+        fn new(taps: &Taps, src_w: usize) -> Option<GrayPlane> {
             let groups = taps.len.div_ceil(LANES);
             let padded = groups * LANES;
             let positions = taps.starts.len();
@@ -540,95 +503,91 @@ mod simd128 {
                     weights[i * padded + k] = i16::try_from(v).ok()?;
                 }
             }
-            // Windows end at most `padded - len` samples past the row: zeros there.
-            let plane_len = src_w + padded;
-            Some(Planes {
+            Some(GrayPlane {
                 groups,
                 weights,
-                planes: vec![0i16; channels * plane_len],
-                plane_len,
+                plane: vec![0i16; src_w + padded],
             })
         }
 
-        pub(super) fn horizontal_pass<const C: usize>(
-            &mut self,
-            row: &[u8],
-            taps: &Taps,
-            out_row: &mut [u8],
-        ) {
-            let (plane_len, groups) = (self.plane_len, self.groups);
-            let padded = groups * LANES;
-            fill_planes::<C>(row, &mut self.planes, plane_len);
-            let out_w = out_row.len() / C;
-            // Four output pixels at a time: each weight group is loaded once for all
-            // channels, and the four pixels' lane sums of a channel are reduced together
-            // into one vector (two shuffle-add rounds instead of three extracts and adds
-            // per sample).
+        /// `row` into the plane, 16 samples at a time (load, widen, store).
+        fn fill(&mut self, row: &[u8]) {
+            let mut done = 0;
+            while done + 16 <= row.len() {
+                let out = &mut self.plane[done..done + 16];
+                // SAFETY: 16 bytes of `row` in, 16 i16s of `out` out (both sliced here).
+                unsafe {
+                    let v = v128_load(row[done..done + 16].as_ptr().cast());
+                    v128_store(out.as_mut_ptr().cast(), u16x8_extend_low_u8x16(v));
+                    v128_store(out.as_mut_ptr().add(8).cast(), u16x8_extend_high_u8x16(v));
+                }
+                done += 16;
+            }
+            for (sample, &b) in self.plane[done..].iter_mut().zip(&row[done..]) {
+                *sample = i16::from(b);
+            }
+        }
+
+        /// Output `x` (window from `start`) as four lanes that add up to its sum.
+        #[inline(always)]
+        fn lane_sums(&self, x: usize, start: usize) -> v128 {
+            let padded = self.groups * LANES;
+            let (w, p) = (
+                &self.weights[x * padded..(x + 1) * padded],
+                &self.plane[start..start + padded],
+            );
+            let mut acc = i32x4_splat(0);
+            for g in 0..self.groups {
+                // SAFETY: `p` and `w` hold `groups * 8` i16s each; v128 loads need no
+                // alignment.
+                let (pv, wv) = unsafe {
+                    (
+                        v128_load(p.as_ptr().add(g * LANES).cast()),
+                        v128_load(w.as_ptr().add(g * LANES).cast()),
+                    )
+                };
+                acc = i32x4_add(acc, i32x4_dot_i16x8(pv, wv));
+            }
+            acc
+        }
+
+        fn horizontal_pass(&mut self, row: &[u8], taps: &Taps, out_row: &mut [u8]) {
+            self.fill(row);
+            let out_w = out_row.len();
             let mut x = 0;
+            // Four outputs at a time: their lane sums are reduced together (two
+            // shuffle-add rounds instead of three extracts and adds each).
             while x + 4 <= out_w {
-                let mut acc = [[i32x4_splat(0); 4]; C];
-                for j in 0..4 {
-                    let start = taps.starts[x + j];
-                    let w = &self.weights[(x + j) * padded..(x + j + 1) * padded];
-                    for g in 0..groups {
-                        // SAFETY: `w` holds `groups * 8` i16s; v128 loads need no alignment.
-                        let wv = unsafe { v128_load(w.as_ptr().add(g * LANES).cast()) };
-                        for (c, acc) in acc.iter_mut().enumerate() {
-                            let base = c * plane_len + start + g * LANES;
-                            let p = &self.planes[base..base + LANES];
-                            // SAFETY: `p` is 8 i16s (sliced just above).
-                            let pv = unsafe { v128_load(p.as_ptr().cast()) };
-                            acc[j] = i32x4_add(acc[j], i32x4_dot_i16x8(pv, wv));
-                        }
-                    }
-                }
-                for (c, a) in acc.iter().enumerate() {
-                    let t0 = i32x4_add(
-                        i32x4_shuffle::<0, 4, 1, 5>(a[0], a[1]),
-                        i32x4_shuffle::<2, 6, 3, 7>(a[0], a[1]),
-                    );
-                    let t1 = i32x4_add(
-                        i32x4_shuffle::<0, 4, 1, 5>(a[2], a[3]),
-                        i32x4_shuffle::<2, 6, 3, 7>(a[2], a[3]),
-                    );
-                    // Lane j: the whole sum of pixel x + j.
-                    let sums = i32x4_add(
-                        i32x4_shuffle::<0, 1, 4, 5>(t0, t1),
-                        i32x4_shuffle::<2, 3, 6, 7>(t0, t1),
-                    );
-                    // `to_u8` on four lanes (the saturating narrows clamp as it does).
-                    let v = round_shift(sums);
-                    let bytes = u8x16_narrow_i16x8(i16x8_narrow_i32x4(v, v), i16x8_splat(0));
-                    out_row[x * C + c] = u8x16_extract_lane::<0>(bytes);
-                    out_row[(x + 1) * C + c] = u8x16_extract_lane::<1>(bytes);
-                    out_row[(x + 2) * C + c] = u8x16_extract_lane::<2>(bytes);
-                    out_row[(x + 3) * C + c] = u8x16_extract_lane::<3>(bytes);
-                }
+                let a: [v128; 4] =
+                    std::array::from_fn(|j| self.lane_sums(x + j, taps.starts[x + j]));
+                let t0 = i32x4_add(
+                    i32x4_shuffle::<0, 4, 1, 5>(a[0], a[1]),
+                    i32x4_shuffle::<2, 6, 3, 7>(a[0], a[1]),
+                );
+                let t1 = i32x4_add(
+                    i32x4_shuffle::<0, 4, 1, 5>(a[2], a[3]),
+                    i32x4_shuffle::<2, 6, 3, 7>(a[2], a[3]),
+                );
+                // Lane j: the whole sum of output x + j.
+                let sums = i32x4_add(
+                    i32x4_shuffle::<0, 1, 4, 5>(t0, t1),
+                    i32x4_shuffle::<2, 3, 6, 7>(t0, t1),
+                );
+                // `to_u8` on four lanes (the saturating narrows clamp as it does).
+                let v = round_shift(sums);
+                let bytes = u8x16_narrow_i16x8(i16x8_narrow_i32x4(v, v), i16x8_splat(0));
+                let out = &mut out_row[x..x + 4];
+                // SAFETY: `out` is 4 bytes.
+                unsafe { v128_store32_lane::<0>(bytes, out.as_mut_ptr().cast()) };
                 x += 4;
             }
-            for out_x in x..out_w {
-                let start = taps.starts[out_x];
-                let w = &self.weights[out_x * padded..(out_x + 1) * padded];
-                for c in 0..C {
-                    let p = &self.planes[c * plane_len + start..c * plane_len + start + padded];
-                    let mut acc = i32x4_splat(0);
-                    for g in 0..groups {
-                        // SAFETY: `p` and `w` hold `groups * 8` i16s each; v128 loads
-                        // need no alignment.
-                        let (pv, wv) = unsafe {
-                            (
-                                v128_load(p.as_ptr().add(g * LANES).cast()),
-                                v128_load(w.as_ptr().add(g * LANES).cast()),
-                            )
-                        };
-                        acc = i32x4_add(acc, i32x4_dot_i16x8(pv, wv));
-                    }
-                    let sum = i32x4_extract_lane::<0>(acc)
-                        + i32x4_extract_lane::<1>(acc)
-                        + i32x4_extract_lane::<2>(acc)
-                        + i32x4_extract_lane::<3>(acc);
-                    out_row[out_x * C + c] = to_u8(sum);
-                }
+            for (x, px) in out_row.iter_mut().enumerate().skip(x) {
+                let a = self.lane_sums(x, taps.starts[x]);
+                let sum = i32x4_extract_lane::<0>(a)
+                    + i32x4_extract_lane::<1>(a)
+                    + i32x4_extract_lane::<2>(a)
+                    + i32x4_extract_lane::<3>(a);
+                *px = to_u8(sum);
             }
         }
     }

@@ -459,11 +459,16 @@ fn dequantize_and_idct_block_4x4(
     output_linestride: usize,
     output: &mut [u8],
 ) {
-    // Vendored change: the same arithmetic on i32 lanes with wasm SIMD.
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return idct_4x4_simd128(coefficients, quantization_table, output_linestride, output);
+    // Vendored change: an arch-specific version where there is one (wasm SIMD), as for
+    // the 8x8 IDCT.
+    #[cfg(not(feature = "platform_independent"))]
+    if let Some(idct) = crate::arch::get_dequantize_and_idct_block_4x4() {
+        #[allow(unsafe_code)]
+        unsafe {
+            return idct(coefficients, quantization_table, output_linestride, output);
+        }
+    }
 
-    #[allow(unreachable_code)]
     let mut temp = [Wrapping(0i32); 4 * 4];
 
     const CONST_BITS: usize = 12;
@@ -517,101 +522,6 @@ fn dequantize_and_idct_block_4x4(
         output[3] = stbi_clamp((x0 - t2) >> FINAL_BITS);
         output[1] = stbi_clamp((x2 + t0) >> FINAL_BITS);
         output[2] = stbi_clamp((x2 - t0) >> FINAL_BITS);
-    }
-}
-
-/// Vendored change: `dequantize_and_idct_block_4x4` with the columns pass across the
-/// four columns in i32 lanes, a 4x4 transpose, and the rows pass across the four rows:
-/// the same wrapping i32 arithmetic, so the same bytes (the saturating narrows clamp to
-/// 0..=255 as `stbi_clamp` does).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[allow(unsafe_code)]
-fn idct_4x4_simd128(
-    coefficients: &[i16; 64],
-    quantization_table: &[u16; 64],
-    output_linestride: usize,
-    output: &mut [u8],
-) {
-    use core::arch::wasm32::*;
-
-    const CONST_BITS: u32 = 12;
-    const PASS1_BITS: u32 = 2;
-    const FINAL_BITS: u32 = CONST_BITS + PASS1_BITS + 3;
-    let c1 = i32x4_splat(stbi_f2f(0.541196100).0);
-    let c2 = i32x4_splat(stbi_f2f(-1.847759065).0);
-    let c3 = i32x4_splat(stbi_f2f(0.765366865).0);
-
-    // Row k of the top-left 4x4 coefficients, dequantized: lane i = column i.
-    let s: [v128; 4] = core::array::from_fn(|k| {
-        let (c, q) = (
-            &coefficients[8 * k..8 * k + 4],
-            &quantization_table[8 * k..8 * k + 4],
-        );
-        // SAFETY: `c` and `q` are 4 two-byte values: 8-byte loads, no alignment needed.
-        let (c, q) = unsafe {
-            (
-                v128_load64_zero(c.as_ptr().cast()),
-                v128_load64_zero(q.as_ptr().cast()),
-            )
-        };
-        i32x4_mul(i32x4_extend_low_i16x8(c), u32x4_extend_low_u16x8(q))
-    });
-    // Columns.
-    let x0 = i32x4_shl(i32x4_add(s[0], s[2]), PASS1_BITS);
-    let x2 = i32x4_shl(i32x4_sub(s[0], s[2]), PASS1_BITS);
-    let p1 = i32x4_mul(i32x4_add(s[1], s[3]), c1);
-    let round = i32x4_splat(512);
-    let t0 = i32x4_shr(
-        i32x4_add(i32x4_add(p1, i32x4_mul(s[3], c2)), round),
-        CONST_BITS - PASS1_BITS,
-    );
-    let t2 = i32x4_shr(
-        i32x4_add(i32x4_add(p1, i32x4_mul(s[1], c3)), round),
-        CONST_BITS - PASS1_BITS,
-    );
-    let rows = [
-        i32x4_add(x0, t2),
-        i32x4_add(x2, t0),
-        i32x4_sub(x2, t0),
-        i32x4_sub(x0, t2),
-    ];
-    // Transpose: s[k] lane i = element k of row i.
-    let a = i32x4_shuffle::<0, 4, 1, 5>(rows[0], rows[1]);
-    let b = i32x4_shuffle::<2, 6, 3, 7>(rows[0], rows[1]);
-    let c = i32x4_shuffle::<0, 4, 1, 5>(rows[2], rows[3]);
-    let d = i32x4_shuffle::<2, 6, 3, 7>(rows[2], rows[3]);
-    let s = [
-        i64x2_shuffle::<0, 2>(a, c),
-        i64x2_shuffle::<1, 3>(a, c),
-        i64x2_shuffle::<0, 2>(b, d),
-        i64x2_shuffle::<1, 3>(b, d),
-    ];
-    // Rows.
-    let bias = i32x4_splat((1 << (FINAL_BITS - 1)) + (128 << FINAL_BITS));
-    let x0 = i32x4_add(i32x4_shl(i32x4_add(s[0], s[2]), CONST_BITS), bias);
-    let x2 = i32x4_add(i32x4_shl(i32x4_sub(s[0], s[2]), CONST_BITS), bias);
-    let p1 = i32x4_mul(i32x4_add(s[1], s[3]), c1);
-    let t0 = i32x4_add(p1, i32x4_mul(s[3], c2));
-    let t2 = i32x4_add(p1, i32x4_mul(s[1], c3));
-    // Output column j of every row, then bytes row by row.
-    let columns = [
-        i32x4_shr(i32x4_add(x0, t2), FINAL_BITS),
-        i32x4_shr(i32x4_add(x2, t0), FINAL_BITS),
-        i32x4_shr(i32x4_sub(x2, t0), FINAL_BITS),
-        i32x4_shr(i32x4_sub(x0, t2), FINAL_BITS),
-    ];
-    let bytes = u8x16_narrow_i16x8(
-        i16x8_narrow_i32x4(columns[0], columns[1]),
-        i16x8_narrow_i32x4(columns[2], columns[3]),
-    );
-    let bytes = i8x16_shuffle::<0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15>(bytes, bytes);
-    let out = &mut output[..3 * output_linestride + 4];
-    // SAFETY: row r's 4 bytes start at `r * output_linestride`, inside `out` (sliced above).
-    unsafe {
-        v128_store32_lane::<0>(bytes, out.as_mut_ptr().cast());
-        v128_store32_lane::<1>(bytes, out.as_mut_ptr().add(output_linestride).cast());
-        v128_store32_lane::<2>(bytes, out.as_mut_ptr().add(2 * output_linestride).cast());
-        v128_store32_lane::<3>(bytes, out.as_mut_ptr().add(3 * output_linestride).cast());
     }
 }
 
@@ -669,7 +579,7 @@ fn stbi_clamp(x: Wrapping<i32>) -> u8 {
     x.0.max(0).min(255) as u8
 }
 
-fn stbi_f2f(x: f32) -> Wrapping<i32> {
+pub(crate) fn stbi_f2f(x: f32) -> Wrapping<i32> {
     Wrapping((x * 4096.0 + 0.5) as i32)
 }
 

@@ -55,3 +55,15 @@ pub fn get_dequantize_and_idct_block_8x8(
     #[allow(unreachable_code)]
     None
 }
+
+/// Vendored change: arch-specific implementation of the 4x4 IDCT (the 1/2 scale).
+#[allow(clippy::type_complexity)]
+pub fn get_dequantize_and_idct_block_4x4(
+) -> Option<unsafe fn(&[i16; 64], &[u16; 64], usize, &mut [u8])> {
+    #[cfg(all(target_feature = "simd128", target_arch = "wasm32"))]
+    {
+        return Some(wasm::dequantize_and_idct_block_4x4);
+    }
+    #[allow(unreachable_code)]
+    None
+}
