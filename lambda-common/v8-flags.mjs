@@ -11,8 +11,43 @@ import v8 from 'node:v8';
  * compiles it the same way. `--wasm-lazy-validation`: each function is validated at its
  * first compile instead of all 4 MB up front, 13 ms less import on Node 20 and 22
  * (tests/v8flags.test.mjs checks that the module still validates whole).
+ * `--experimental-wasm-compilation-hints`: reads the hints section below. Without a
+ * hints section (`pkg-request`) it changes nothing; with a malformed one V8 would reject
+ * the module, so tests/wasm-hints.test.mjs checks the section the build writes.
  */
-export const PACKAGE_V8_FLAGS = ['--wasm-lazy-validation'];
+export const PACKAGE_V8_FLAGS = ['--wasm-lazy-validation', '--experimental-wasm-compilation-hints'];
+
+/**
+ * The functions `scripts/build` marks in `edge-shim/pkg`'s compilation-hints section
+ * (scripts/lib/wasm-hints.mjs), read under `--experimental-wasm-compilation-hints`
+ * (V8 11.3 and 12.4 both have it): TurboFan compiles them on background threads from
+ * module compile on, so the first image's JPEG decode and resize run optimised code
+ * after a few ms instead of baseline (Liftoff) code until V8's tier-up budget runs out.
+ * The inner loops every first request runs whatever the output: JPEG entropy decoding
+ * and block reconstruction, 4:2:0 upsampling and YCbCr conversion, both Lanczos passes
+ * (names as in the source; every monomorphised copy is marked).
+ *
+ * Measured 2026-12-01, fresh processes, import + one transform of hato.jpg, 25-40
+ * interleaved runs, medians. Node 20, 2 cores: T1 -5 ms, T2 -4 to -9 ms, T3 -12 ms; one
+ * core (`taskset`): T1 -4, T2 -6, T3 -6 ms; Node 22: within 1 ms (its larger budget
+ * tiers these up early anyway). Import is 8-10 ms longer (the background compiles share
+ * the cores with it), the transform 12-20 ms shorter. Not marked: the WebP encoder's
+ * kernels (all 51 that tier up in a cold T2: T2 -12 to -17 ms, but T1 +15 and T3 +8,
+ * their compiles competing for nothing), the JPEG encoder's, rav1e's (173 functions,
+ * 324 KB), and setup code that tiers up only because it loops (Lanczos weights, Huffman
+ * tables, the allocator).
+ */
+export const EAGER_TOP_TIER_FUNCTIONS = [
+  'jpeg_decoder::huffman::HuffmanDecoder::decode',
+  'jpeg_decoder::huffman::HuffmanDecoder::read_bits_slow',
+  'jpeg_decoder::decoder::Decoder<R>::decode_mcu_row',
+  'jpeg_decoder::worker::immediate::ImmediateWorker::append_row_immediate',
+  'jpeg_decoder::decoder::color_convert_line_ycbcr',
+  '<jpeg_decoder::upsampler::UpsamplerH2V2 as jpeg_decoder::upsampler::Upsample>::upsample_row',
+  'edge_core::image::resize::lanczos::vertical_pass',
+  'edge_core::image::resize::lanczos::simd128::Prepared::horizontal_pass',
+  'edge_core::image::resize::lanczos::simd128::RgbPairs::outputs',
+];
 
 /**
  * viewer-request: nothing beyond the package's. `--liftoff-only` measured ~15 % less CPU

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { ORIGIN_V8_FLAGS, VIEWER_V8_FLAGS } from '../lambda-common/v8-flags.mjs';
+import { ORIGIN_V8_FLAGS, PACKAGE_V8_FLAGS, VIEWER_V8_FLAGS } from '../lambda-common/v8-flags.mjs';
 
 /** The flags the package glue sets before compiling its module (scripts/build adds them). */
 function packageFlags(pkg) {
@@ -18,7 +18,8 @@ test('every handler and package V8 flag is one this V8 knows, as its positive or
   const options = spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8' }).stdout;
   const known = new Set([...options.matchAll(/^\s+--([a-z0-9-]+) \(/gm)].map((m) => m[1]));
   assert.ok(known.size > 100, 'parsed the --v8-options listing');
-  for (const pkg of ['pkg', 'pkg-request']) assert.deepEqual(packageFlags(pkg), ['--wasm-lazy-validation'], pkg);
+  for (const pkg of ['pkg', 'pkg-request']) assert.deepEqual(packageFlags(pkg), PACKAGE_V8_FLAGS, pkg);
+  assert.deepEqual(PACKAGE_V8_FLAGS, ['--wasm-lazy-validation', '--experimental-wasm-compilation-hints']);
   for (const flag of [...VIEWER_V8_FLAGS, ...ORIGIN_V8_FLAGS, ...packageFlags('pkg')]) {
     const name = flag.replace(/^--(no-)?/, '').split('=')[0];
     assert.ok(known.has(name), `${flag} is not a V8 flag here`);
