@@ -28,14 +28,18 @@ export const PACKAGE_V8_FLAGS = ['--wasm-lazy-validation', '--experimental-wasm-
  * (names as in the source; every monomorphised copy is marked).
  *
  * Measured 2026-12-01, fresh processes, import + one transform of hato.jpg, 25-40
- * interleaved runs, medians. Node 20, 2 cores: T1 -5 ms, T2 -4 to -9 ms, T3 -12 ms; one
- * core (`taskset`): T1 -4, T2 -6, T3 -6 ms; Node 22: within 1 ms (its larger budget
- * tiers these up early anyway). Import is 8-10 ms longer (the background compiles share
- * the cores with it), the transform 12-20 ms shorter. Not marked: the WebP encoder's
- * kernels (all 51 that tier up in a cold T2: T2 -12 to -17 ms, but T1 +15 and T3 +8,
- * their compiles competing for nothing), the JPEG encoder's, rav1e's (173 functions,
- * 324 KB), and setup code that tiers up only because it loops (Lanczos weights, Huffman
- * tables, the allocator).
+ * interleaved runs, medians. Node 20, 2 cores: T1 -5 ms, T2 -4 to -8 ms (four runs),
+ * T3 -12 ms; one core (`taskset`): T1 -4, T2 -6, T3 -6 ms; Node 22: within 1.5 ms
+ * (its larger budget tiers these up early anyway). Import is 8-10 ms longer (the
+ * background compiles share the cores with it), the transform 12-20 ms shorter.
+ * Not marked:
+ * - the WebP encoder's kernels (all 51 that tier up in a cold T2: T2 -12 to -17 ms, but
+ *   T1 +15 and T3 +8 ms, their compiles competing for nothing; only the 28 under 1 KB:
+ *   T2 -3, T1 +4 ms against this list), the JPEG encoder's, rav1e's (173 functions,
+ *   324 KB);
+ * - setup code that tiers up only because it loops (Lanczos weights, Huffman tables,
+ *   the allocator): no gain;
+ * - hint 0x29 instead (TurboFan at the first call, on the main thread): T2 +6 ms.
  */
 export const EAGER_TOP_TIER_FUNCTIONS = [
   'jpeg_decoder::huffman::HuffmanDecoder::decode',

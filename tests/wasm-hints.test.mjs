@@ -45,6 +45,27 @@ function node(flags, script) {
   return r.stdout;
 }
 
+/**
+ * Runs `script` (CommonJS) in a fresh Node with `flags` and V8's compile trace, idle after it,
+ * until every function index in `wanted` is reported compiled by TurboFan (or 60 s).
+ */
+async function traceUntil(script, wanted, flags = []) {
+  const child = spawn(process.execPath, [...flags, '--trace-wasm-compilation-times', '-e', `${script} setTimeout(() => {}, 60000);`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const seen = new Set();
+  let text = '';
+  for await (const chunk of child.stdout) {
+    text += chunk;
+    for (const m of text.matchAll(/#(\d+) using TurboFan/g)) seen.add(Number(m[1]));
+    if (wanted.every((i) => seen.has(i))) break;
+  }
+  child.kill();
+  await exited;
+  return { text, seen };
+}
+
 test('names are matched as in the source: no symbol hash, no crate disambiguator', () => {
   assert.equal(sourceName('jpeg_decoder::huffman::HuffmanDecoder::decode::hc3d7014c50c969ff'), 'jpeg_decoder::huffman::HuffmanDecoder::decode');
   assert.equal(sourceName('<dlmalloc[e24a27700634d609]::dlmalloc::Dlmalloc<A>>::malloc'), '<dlmalloc::dlmalloc::Dlmalloc<A>>::malloc');
@@ -66,32 +87,23 @@ test('the section marks the named functions, sits before the code section, and k
   assert.throws(() => addCompilationHints(input, ['demo::seven', 'demo::eight']), /no function named demo::eight/);
 });
 
-test("this Node's V8 reads the section under the package's flag: the hinted function is optimised uncalled", () => {
+test("this Node's V8 reads the section under the package's flag: the hinted function is optimised uncalled", async () => {
   const { bytes } = addCompilationHints(tinyModule(), ['demo::seven']);
-  const script = `
-    const m = new WebAssembly.Module(Uint8Array.from(${JSON.stringify([...bytes])}));
-    const { seven, nine } = new WebAssembly.Instance(m).exports;
-    await new Promise((r) => setTimeout(r, 300));
-    console.log('results', seven(), nine());`;
-  const out = node(['--experimental-wasm-compilation-hints', '--trace-wasm-compilation-times'], script);
-  assert.match(out, /results 7 9/);
-  // Function 0 compiled by TurboFan (from the hint); function 1 only by Liftoff, at its call.
-  assert.match(out, /#0 using TurboFan/);
-  assert.doesNotMatch(out, /#1 using TurboFan/);
-  const plain = node(['--trace-wasm-compilation-times'], script);
-  assert.doesNotMatch(plain, /#0 using TurboFan/, 'without the flag V8 skips the section');
-  // A hint count that does not match the functions fails the module under the flag:
-  // V8 parses what the build writes, it does not just skip it.
+  const compile = (b) => `new WebAssembly.Module(Uint8Array.from(${JSON.stringify([...b])}))`;
+  const run = `const { seven, nine } = new WebAssembly.Instance(${compile(bytes)}).exports; console.log(seven(), nine());`;
+  assert.equal(node(['--experimental-wasm-compilation-hints'], run).trim(), '7 9');
+  // Nothing called: function 0 is compiled by TurboFan (its hint), function 1 never.
+  const { text, seen } = await traceUntil(`${compile(bytes)};`, [0], ['--experimental-wasm-compilation-hints']);
+  assert.ok(seen.has(0), text);
+  assert.ok(!seen.has(1));
+  // A hint count that does not match the functions fails the module under the flag, and
+  // only under it: V8 parses what the build writes, it does not skip it.
   const bad = Uint8Array.from(bytes);
-  const at = sections(bad).find((s) => s.name === SECTION_NAME).end - 3;
-  bad[at] = 3;
-  const r = spawnSync(
-    process.execPath,
-    ['--experimental-wasm-compilation-hints', '--input-type=module', '-e', `new WebAssembly.Module(Uint8Array.from(${JSON.stringify([...bad])}))`],
-    { encoding: 'utf8' },
-  );
-  assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /compilation hint/);
+  bad[sections(bad).find((s) => s.name === SECTION_NAME).end - 3] = 3;
+  const strict = spawnSync(process.execPath, ['--experimental-wasm-compilation-hints', '-e', compile(bad)], { encoding: 'utf8' });
+  assert.notEqual(strict.status, 0);
+  assert.match(strict.stderr, /compilation hint/);
+  assert.equal(spawnSync(process.execPath, ['-e', compile(bad)]).status, 0, 'without the flag the section is skipped');
 });
 
 test('edge-shim/pkg marks exactly the listed functions; pkg-request has no hints', () => {
@@ -118,20 +130,8 @@ test('loading edge-shim/pkg starts TurboFan on the hinted functions before any i
   const marks = bytes.subarray(hints.end - declared, hints.end);
   const wanted = new Set([...marks.keys()].filter((i) => marks[i]).map((i) => imported + i));
   assert.ok(wanted.size >= EAGER_TOP_TIER_FUNCTIONS.length);
-  // The glue sets the flags itself; only the trace is added here. Nothing is called:
-  // the child idles until every hinted function has been reported, or 60 s pass.
+  // The glue sets the flags itself; only the trace is added here. Nothing is called.
   const glue = new URL('../edge-shim/pkg/edge_shim.js', import.meta.url).pathname;
-  const script = `require(${JSON.stringify(glue)}); setTimeout(() => {}, 60000);`;
-  const child = spawn(process.execPath, ['--trace-wasm-compilation-times', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const optimised = new Set();
-  let text = '';
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  for await (const chunk of child.stdout) {
-    text += chunk;
-    for (const m of text.matchAll(/#(\d+) using TurboFan/g)) optimised.add(Number(m[1]));
-    if ([...wanted].every((i) => optimised.has(i))) break;
-  }
-  child.kill();
-  await exited;
+  const { seen: optimised } = await traceUntil(`require(${JSON.stringify(glue)});`, [...wanted]);
   for (const index of wanted) assert.ok(optimised.has(index), `function ${index} was not compiled by TurboFan`);
 });
