@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Benchmark of this project's wasm core side by side with sharp, wasm-vips, jSquash and
 // photon. Usually started by `scripts/bench` (which installs the peers and builds the
-// wasm first). Each library runs its whole matrix in its own process, one after another.
+// wasm first). Each library runs its whole matrix in its own process, one after another,
+// in `--passes` rounds (the timed runs split between them, the warm-ups repeated), so a
+// slow spell of the machine falls on several libraries rather than on one.
 //
 //   node bench/run.mjs [--quick] [--only lib1,lib2] [--tasks T1,T2] [--inputs a.jpg,b.jpg]
-//                      [--runs N] [--warmup N] [--out FILE.md] [--no-coldstart] [--no-rss]
+//                      [--runs N] [--warmup N] [--passes N] [--out FILE.md] [--no-coldstart] [--no-rss]
 //                      [--no-quality] [--no-upload] [--keep-outputs] [--cold-node NODE]...
 // --cold-node: also run the cold starts under that Node binary (e.g. Node 22, the
 // runtime the functions deploy on); repeatable.
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     inputs: { type: 'string' },
     runs: { type: 'string' },
     warmup: { type: 'string' },
+    passes: { type: 'string' },
     out: { type: 'string' },
     'no-coldstart': { type: 'boolean', default: false },
     'cold-node': { type: 'string', multiple: true },
@@ -62,6 +65,9 @@ for (const id of taskIds) if (!TASKS[id]) fail(`unknown task "${id}"; known: ${O
 
 const warmup = Number(args.warmup ?? (args.quick ? 1 : 2));
 const runs = Number(args.runs ?? (args.quick ? 3 : 7));
+// Identical code measured 0.83-1.16x of itself across three one-pass runs (the ours vs
+// ours@REF compare of 2026-12-01): each library's matrix met a different machine.
+const passes = Math.max(1, Math.min(runs, Number(args.passes ?? (args.quick ? 1 : 2))));
 // Cold starts vary by tens of ms from one process to the next: many interleaved rounds.
 const coldRuns = args.quick ? 3 : 15;
 const outFile = path.resolve(args.out ?? path.join(BENCH_DIR, 'results.md'));
@@ -85,7 +91,7 @@ const inputs = (args.inputs ? list(args.inputs) : args.quick ? QUICK_INPUTS : DE
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-bench-'));
 const report = {
   meta: machineInfo(),
-  settings: { warmup, runs, coldRuns, quick: args.quick, argv: process.argv.slice(2) },
+  settings: { warmup, runs, passes, coldRuns, quick: args.quick, argv: process.argv.slice(2) },
   inputs,
   tasks: taskIds,
   libs: [],
@@ -95,9 +101,17 @@ const report = {
 };
 
 try {
-  log(`bench: ${libIds.join(', ')} | ${taskIds.join(', ')} | ${inputs.length} inputs | ${warmup} warm-up + ${runs} runs`);
+  log(`bench: ${libIds.join(', ')} | ${taskIds.join(', ')} | ${inputs.length} inputs | ${warmup} warm-up + ${runs} runs in ${passes} passes`);
   log(`load average before: ${report.meta.loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
-  for (const lib of libIds) report.libs.push(await runMatrix(lib));
+  const byPass = [];
+  for (let pass = 0; pass < passes; pass++) {
+    // Runs split as evenly as they go: 7 in 2 passes are 4 + 3.
+    const runsThisPass = Math.floor(runs / passes) + (pass < runs % passes ? 1 : 0);
+    const results = [];
+    for (const lib of libIds) results.push(await runMatrix(lib, runsThisPass, pass));
+    byPass.push(results);
+  }
+  report.libs.push(...libIds.map((_, i) => mergePasses(byPass.map((results) => results[i]))));
   checkDims();
   if (!args['no-quality']) await judgeQuality();
   if (!args['no-coldstart']) report.coldstart = await coldStarts();
@@ -171,11 +185,11 @@ function clockTicks() {
   return clockTicks.value;
 }
 
-function runMatrix(lib) {
-  log(`[${lib}] matrix`);
-  const resultFile = path.join(outDir, `${lib}.result.json`);
+function runMatrix(lib, runsThisPass, pass) {
+  log(`[${lib}] matrix${passes > 1 ? `, pass ${pass + 1} of ${passes}` : ''}`);
+  const resultFile = path.join(outDir, `${lib}.${pass}.result.json`);
   const upload = args['no-upload'] ? null : { input: path.join(CORPUS_DIR, UPLOAD.input), variants: UPLOAD.variants };
-  const job = { lib, tasks: taskIds, inputs: inputs.map(({ name, path: p }) => ({ name, path: p })), warmup, runs, outDir, resultFile, upload };
+  const job = { lib, tasks: taskIds, inputs: inputs.map(({ name, path: p }) => ({ name, path: p })), warmup, runs: runsThisPass, outDir, resultFile, upload };
   const busy0 = machineBusySeconds();
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -193,12 +207,6 @@ function runMatrix(lib) {
       } catch {
         res = { lib, cells: [], fatal: `worker exited (${signal ?? `code ${code}`}) without a result` };
       }
-      for (const cell of res.cells) {
-        if (cell.status !== 'ok') continue;
-        cell.median = median(cell.wall);
-        cell.min = min(cell.wall);
-        cell.cpuMedian = median(cell.cpu);
-      }
       res.matrixWallS = wallS;
       // What else used the CPU meanwhile (other processes), in cores: a noise indicator.
       res.othersCores = Math.max(0, (busyS - res.processCpuMs / 1000) / wallS);
@@ -206,6 +214,39 @@ function runMatrix(lib) {
       resolve(res);
     });
   });
+}
+
+/**
+ * One library's passes as one result: the timed runs of each cell (and of the upload
+ * pipeline) pooled, a cell failed if it failed in any pass; medians over the pool.
+ */
+function mergePasses(results) {
+  const [first] = results;
+  const merged = { ...first, matrixWallS: 0, processCpuMs: 0 };
+  let othersCoreSeconds = 0;
+  for (const r of results) {
+    merged.matrixWallS += r.matrixWallS;
+    merged.processCpuMs += r.processCpuMs ?? 0;
+    othersCoreSeconds += (r.othersCores ?? 0) * r.matrixWallS;
+    merged.fatal ??= r.fatal;
+  }
+  merged.othersCores = merged.matrixWallS > 0 ? othersCoreSeconds / merged.matrixWallS : 0;
+  const pool = (items) => {
+    if (items.some((x) => x?.status !== 'ok')) {
+      return items.find((x) => x && x.status !== 'ok') ?? { status: 'error', reason: 'missing from a pass' };
+    }
+    const wall = items.flatMap((x) => x.wall);
+    const cpu = items.flatMap((x) => x.cpu);
+    return { ...items.at(-1), wall, cpu, median: median(wall), min: min(wall), cpuMedian: median(cpu) };
+  };
+  merged.cells = (first.cells ?? []).map((cell, i) => {
+    const same = results.map((r) => r.cells?.[i]);
+    if (same.some((c) => !c || c.task !== cell.task || c.input !== cell.input)) return { ...cell, status: 'error', reason: 'passes disagree on the matrix' };
+    if (same.every((c) => c.status === 'unsupported')) return cell;
+    return pool(same);
+  });
+  if (first.upload) merged.upload = pool(results.map((r) => r.upload));
+  return merged;
 }
 
 function checkDims() {

@@ -241,7 +241,8 @@ export function renderMarkdown(report, notes = null) {
   out.push(`- Node **${m.node}** (V8 ${m.v8}), UV_THREADPOOL_SIZE ${m.uvThreadpool}`);
   out.push(`- Load average (1 min) before / after: ${m.loadBefore[0].toFixed(2)} / ${m.loadAfter ? m.loadAfter[0].toFixed(2) : '-'}`);
   out.push(
-    `- Method: each library in its own process, sequentially; per cell ${s.warmup} warm-up + ${s.runs} timed runs of ` +
+    `- Method: each library in its own process, sequentially, in ${s.passes ?? 1} pass${(s.passes ?? 1) > 1 ? 'es' : ''} over the libraries; ` +
+      `per cell and pass ${s.warmup} warm-up runs, and ${s.runs} timed runs in all, of ` +
       '`transform(bytes, spec)` (bytes in memory -> encoded bytes, as the origin handler does); wall = `performance.now()`, ' +
       'CPU = `process.cpuUsage()` delta (all threads of the process: CPU > wall means several threads worked).',
   );
