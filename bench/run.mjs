@@ -65,8 +65,9 @@ for (const id of taskIds) if (!TASKS[id]) fail(`unknown task "${id}"; known: ${O
 
 const warmup = Number(args.warmup ?? (args.quick ? 1 : 2));
 const runs = Number(args.runs ?? (args.quick ? 3 : 7));
-// Identical code measured 0.83-1.16x of itself across three one-pass runs (the ours vs
-// ours@REF compare of 2026-12-01): each library's matrix met a different machine.
+// Identical warm code measured 0.84-0.96x of itself per task in one one-pass run (ours
+// vs ours@REF, 2026-12-01), and 0.89-1.06x with two passes: each library's matrix met a
+// different machine.
 const passes = Math.max(1, Math.min(runs, Number(args.passes ?? (args.quick ? 1 : 2))));
 // Cold starts vary by tens of ms from one process to the next: many interleaved rounds.
 const coldRuns = args.quick ? 3 : 15;
