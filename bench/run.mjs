@@ -223,15 +223,9 @@ function runMatrix(lib, runsThisPass, pass) {
  */
 function mergePasses(results) {
   const [first] = results;
-  const merged = { ...first, matrixWallS: 0, processCpuMs: 0 };
-  let othersCoreSeconds = 0;
-  for (const r of results) {
-    merged.matrixWallS += r.matrixWallS;
-    merged.processCpuMs += r.processCpuMs ?? 0;
-    othersCoreSeconds += (r.othersCores ?? 0) * r.matrixWallS;
-    merged.fatal ??= r.fatal;
-  }
-  merged.othersCores = merged.matrixWallS > 0 ? othersCoreSeconds / merged.matrixWallS : 0;
+  const matrixWallS = results.reduce((sum, r) => sum + r.matrixWallS, 0);
+  const othersCoreSeconds = results.reduce((sum, r) => sum + (r.othersCores ?? 0) * r.matrixWallS, 0);
+  // The first cell (or upload) not ok in some pass stands for all; else the runs pooled.
   const pool = (items) => {
     if (items.some((x) => x?.status !== 'ok')) {
       return items.find((x) => x && x.status !== 'ok') ?? { status: 'error', reason: 'missing from a pass' };
@@ -240,14 +234,15 @@ function mergePasses(results) {
     const cpu = items.flatMap((x) => x.cpu);
     return { ...items.at(-1), wall, cpu, median: median(wall), min: min(wall), cpuMedian: median(cpu) };
   };
-  merged.cells = (first.cells ?? []).map((cell, i) => {
-    const same = results.map((r) => r.cells?.[i]);
-    if (same.some((c) => !c || c.task !== cell.task || c.input !== cell.input)) return { ...cell, status: 'error', reason: 'passes disagree on the matrix' };
-    if (same.every((c) => c.status === 'unsupported')) return cell;
-    return pool(same);
-  });
-  if (first.upload) merged.upload = pool(results.map((r) => r.upload));
-  return merged;
+  return {
+    ...first,
+    fatal: results.find((r) => r.fatal)?.fatal,
+    matrixWallS,
+    othersCores: matrixWallS > 0 ? othersCoreSeconds / matrixWallS : 0,
+    // Every pass runs the same matrix in the same order (bench/lib/worker.mjs).
+    cells: (first.cells ?? []).map((_, i) => pool(results.map((r) => r.cells?.[i]))),
+    ...(first.upload && { upload: pool(results.map((r) => r.upload)) }),
+  };
 }
 
 function checkDims() {

@@ -12,6 +12,7 @@ import {
   SECTION_NAME,
   addCompilationHints,
   functionTable,
+  readCompilationHints,
   sections,
   sourceName,
 } from '../scripts/lib/wasm-hints.mjs';
@@ -108,30 +109,24 @@ test("this Node's V8 reads the section under the package's flag: the hinted func
 
 test('edge-shim/pkg marks exactly the listed functions; pkg-request has no hints', () => {
   const bytes = pkgWasm('pkg');
-  const { imported, declared, names, sections: all } = functionTable(bytes);
-  const hints = all.filter((s) => s.name === SECTION_NAME);
-  assert.equal(hints.length, 1);
+  const { names, sections: all } = functionTable(bytes);
+  assert.equal(all.filter((s) => s.name === SECTION_NAME).length, 1);
   const order = all.map((s) => s.name ?? s.id);
   assert.ok(order.indexOf(3) < order.indexOf(SECTION_NAME) && order.indexOf(SECTION_NAME) < order.indexOf(10));
-  const marks = bytes.subarray(hints[0].end - declared, hints[0].end);
   const marked = new Set();
-  for (let i = 0; i < declared; i++) {
-    assert.ok(marks[i] === 0 || marks[i] === EAGER_TOP_TIER, `function ${imported + i}: hint byte ${marks[i]}`);
-    if (marks[i]) marked.add(sourceName(names.get(imported + i)));
+  for (const [index, hint] of readCompilationHints(bytes)) {
+    assert.equal(hint, EAGER_TOP_TIER, `function ${index}: hint byte ${hint}`);
+    marked.add(sourceName(names.get(index)));
   }
   assert.deepEqual([...marked].sort(), [...EAGER_TOP_TIER_FUNCTIONS].sort());
-  assert.ok(!sections(pkgWasm('pkg-request')).some((s) => s.name === SECTION_NAME));
+  assert.equal(readCompilationHints(pkgWasm('pkg-request')).size, 0);
 });
 
 test('loading edge-shim/pkg starts TurboFan on the hinted functions before any is called', async () => {
-  const bytes = pkgWasm('pkg');
-  const { imported, declared, sections: all } = functionTable(bytes);
-  const hints = all.find((s) => s.name === SECTION_NAME);
-  const marks = bytes.subarray(hints.end - declared, hints.end);
-  const wanted = new Set([...marks.keys()].filter((i) => marks[i]).map((i) => imported + i));
-  assert.ok(wanted.size >= EAGER_TOP_TIER_FUNCTIONS.length);
+  const wanted = [...readCompilationHints(pkgWasm('pkg')).keys()];
+  assert.ok(wanted.length >= EAGER_TOP_TIER_FUNCTIONS.length);
   // The glue sets the flags itself; only the trace is added here. Nothing is called.
   const glue = new URL('../edge-shim/pkg/edge_shim.js', import.meta.url).pathname;
-  const { seen: optimised } = await traceUntil(`require(${JSON.stringify(glue)});`, [...wanted]);
+  const { seen: optimised } = await traceUntil(`require(${JSON.stringify(glue)});`, wanted);
   for (const index of wanted) assert.ok(optimised.has(index), `function ${index} was not compiled by TurboFan`);
 });

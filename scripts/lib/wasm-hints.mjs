@@ -157,6 +157,21 @@ export function addCompilationHints(bytes, wanted) {
   return { bytes: Buffer.concat(parts), hinted };
 }
 
+/**
+ * The hint byte of each function with one (function index → byte), read back from the
+ * module's hints section; an empty map when it has none.
+ */
+export function readCompilationHints(bytes) {
+  const { imported, declared, sections: all } = functionTable(bytes);
+  const section = all.find((s) => s.name === SECTION_NAME);
+  const hints = new Map();
+  if (!section) return hints;
+  // The payload ends with one byte per declared function (after the name and the count).
+  const marks = bytes.subarray(section.end - declared, section.end);
+  marks.forEach((hint, i) => hint && hints.set(imported + i, hint));
+  return hints;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
   if (!file) {
